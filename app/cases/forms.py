@@ -1,0 +1,118 @@
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+
+from app.cases.models import (
+    CASE_TYPES, ENTRY_KINDS, NAME_MAX, OUTCOMES, REFUSAL_REASONS, SUMMARY_MAX,
+)
+from app.forms_base import BaseForm, QueryForm, choices, not_in_future, not_too_old
+
+PAST_DATE = [Optional(), not_in_future, not_too_old]
+
+
+def _optional_int(value):
+    if value in (None, "", "None"):
+        return None
+    return int(value)
+
+
+class CaseForm(BaseForm):
+    case_type = SelectField(
+        _l("Case type"), choices=choices(CASE_TYPES, blank="—"), validators=[DataRequired()]
+    )
+    opened_on = DateField(
+        _l("Opened on"), default=date.today,
+        validators=[InputRequired(), not_in_future, not_too_old],
+    )
+    region = StringField(_l("Region"), validators=[DataRequired(), Length(max=NAME_MAX)])
+    authority = StringField(
+        _l("Court or agency"), validators=[Optional(), Length(max=NAME_MAX)]
+    )
+    summary = TextAreaField(_l("Summary"), validators=[Optional(), Length(max=SUMMARY_MAX)])
+    assigned_to_id = SelectField(_l("Assigned to"), coerce=_optional_int, validators=[Optional()])
+
+    offence_article = StringField(
+        _l("Offence article"), description=_l("e.g. KoAP 18.8 part 1"),
+        validators=[Optional(), Length(max=100)],
+    )
+    ruling_on = DateField(_l("Ruling date"), validators=PAST_DATE)
+    ruling_received_on = DateField(_l("Copy of the ruling received on"), validators=PAST_DATE)
+
+    school_name = StringField(
+        _l("School or kindergarten"), validators=[Optional(), Length(max=NAME_MAX)]
+    )
+    school_grade = StringField(_l("Grade or group"), validators=[Optional(), Length(max=40)])
+    refusal_on = DateField(_l("Refusal date"), validators=PAST_DATE)
+    refusal_reason = SelectField(
+        _l("Reason for refusal"), choices=choices(REFUSAL_REASONS, blank="—"),
+        validators=[Optional()],
+    )
+
+    def __init__(self, *args, assignees=None, **kwargs):
+        """``assignees``: (id, label) pairs the acting user may assign to; None hides the field."""
+        super().__init__(*args, **kwargs)
+        if assignees is None:
+            del self.assigned_to_id
+        else:
+            self.assigned_to_id.choices = choices([(None, _l("nobody yet")), *assignees])
+
+    def validate_ruling_received_on(self, field):
+        if field.data and self.ruling_on.data and field.data < self.ruling_on.data:
+            raise ValidationError(_l("The copy cannot arrive before the ruling was made."))
+
+    def case_data(self) -> dict:
+        return {k: v for k, v in self.data.items() if k != "csrf_token"}
+
+
+class CloseCaseForm(BaseForm):
+    outcome = SelectField(
+        _l("Outcome"), choices=choices(OUTCOMES, blank="—"), validators=[DataRequired()]
+    )
+    closed_on = DateField(
+        _l("Outcome reached on"), default=date.today,
+        validators=[InputRequired(), not_in_future, not_too_old],
+    )
+    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=SUMMARY_MAX)])
+
+
+class ReopenCaseForm(BaseForm):
+    note = TextAreaField(_l("Why reopen"), validators=[Optional(), Length(max=SUMMARY_MAX)])
+
+
+class TimelineEntryForm(BaseForm):
+    kind = SelectField(_l("Entry"), choices=choices(ENTRY_KINDS), validators=[DataRequired()])
+    occurred_on = DateField(
+        _l("Date"), default=date.today, validators=[InputRequired(), not_too_old]
+    )
+    body = TextAreaField(_l("Text"), validators=[DataRequired(), Length(max=SUMMARY_MAX)])
+
+
+STATUS_CHOICES = {"open": _l("open"), "closed": _l("closed")}
+
+
+class CaseFilterForm(QueryForm):
+    case_type = SelectField(_l("Case type"), choices=choices(CASE_TYPES, blank=_l("any")))
+    status = SelectField(_l("Status"), choices=choices(STATUS_CHOICES, blank=_l("any")))
+    outcome = SelectField(_l("Outcome"), choices=choices(OUTCOMES, blank=_l("any")))
+    region = SelectField(_l("Region"))
+    assigned = SelectField(_l("Assigned to"))
+    opened_from = DateField(_l("Opened from"), validators=[Optional()])
+    opened_to = DateField(_l("Opened to"), validators=[Optional()])
+
+    def __init__(self, *args, assignees=(), regions=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.region.choices = choices(((r, r) for r in regions), blank=_l("any"))
+        self.assigned.choices = choices(
+            [("me", _l("me")), ("none", _l("nobody")), *((str(i), label) for i, label in assignees)],
+            blank=_l("anyone"),
+        )
+
+    def filters(self) -> dict:
+        """The filters that validated; a bad value is dropped (and shown as an error)."""
+        return {
+            name: field.data
+            for name, field in self._fields.items()
+            if field.data not in (None, "") and not field.errors
+        }

@@ -1,0 +1,171 @@
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.ext.hybrid import hybrid_property
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.identifiers import new_case_reference
+from app.models_base import CreatedAtMixin, UtcDateTime, check_in, utcnow
+
+SUMMARY_MAX = 10_000
+NAME_MAX = 200
+
+# Stable codes (SPEC); only the labels are translated.
+CASE_TYPES = {
+    "deportation_challenge": _l("deportation challenge"),
+    "school_refusal": _l("school refusal"),
+    "registry_error": _l("registry error"),
+    "forced_labour": _l("forced labour"),
+    "police_abuse": _l("police abuse"),
+    "other": _l("other"),
+}
+OUTCOMES = {
+    "success": _l("success"),
+    "partial": _l("partial success"),
+    "failure": _l("failure"),
+    "withdrawn": _l("withdrawn"),
+}
+# The success-rate rule (SPEC): decided = success + partial + failure; successful = success + partial.
+DECIDED = ("success", "partial", "failure")
+SUCCESSFUL = ("success", "partial")
+
+REFUSAL_REASONS = {
+    "documents_rejected": _l("documents rejected"),
+    "language_test_failed": _l("language test failed"),
+    "no_registration": _l("no registration"),
+    "other": _l("other reason"),
+}
+
+# Entries a person adds, then the ones the app writes itself.
+ENTRY_KINDS = {
+    "note": _l("note"),
+    "hearing": _l("hearing"),
+    "filing": _l("filing"),
+    "decision": _l("decision"),
+}
+SYSTEM_ENTRY_KINDS = {"closed": _l("closed"), "reopened": _l("reopened")}
+ALL_ENTRY_KINDS = {**ENTRY_KINDS, **SYSTEM_ENTRY_KINDS}
+
+# Fields that only one case type uses; cleared when the case has another type.
+TYPE_FIELDS = {
+    "deportation_challenge": ("offence_article", "ruling_on", "ruling_received_on"),
+    "school_refusal": ("school_name", "school_grade", "refusal_on", "refusal_reason"),
+}
+
+
+class Case(CreatedAtMixin, db.Model):
+    __tablename__ = "cases"
+    __table_args__ = (
+        sa.CheckConstraint(check_in("case_type", CASE_TYPES), name="case_type"),
+        sa.CheckConstraint(check_in("outcome", OUTCOMES), name="outcome"),
+        sa.CheckConstraint(check_in("refusal_reason", REFUSAL_REASONS), name="refusal_reason"),
+        # An outcome and its date come together: open cases have neither.
+        sa.CheckConstraint("(outcome IS NULL) = (closed_on IS NULL)", name="outcome_with_date"),
+        sa.CheckConstraint("closed_on IS NULL OR closed_on >= opened_on", name="closed_after_opened"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(sa.String(16), unique=True, default=new_case_reference)
+    client_id: Mapped[int] = mapped_column(sa.ForeignKey("clients.id"), index=True)
+    case_type: Mapped[str] = mapped_column(sa.String(32))
+    opened_on: Mapped[date] = mapped_column(index=True)
+    region: Mapped[str] = mapped_column(sa.String(NAME_MAX))
+    authority: Mapped[str | None] = mapped_column(sa.String(NAME_MAX))
+    summary: Mapped[str | None] = mapped_column(sa.Text)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    assigned_to_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    outcome: Mapped[str | None] = mapped_column(sa.String(16))
+    closed_on: Mapped[date | None]
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+    # deportation_challenge
+    offence_article: Mapped[str | None] = mapped_column(sa.String(100))
+    ruling_on: Mapped[date | None]
+    ruling_received_on: Mapped[date | None]
+    # school_refusal
+    school_name: Mapped[str | None] = mapped_column(sa.String(NAME_MAX))
+    school_grade: Mapped[str | None] = mapped_column(sa.String(40))
+    refusal_on: Mapped[date | None]
+    refusal_reason: Mapped[str | None] = mapped_column(sa.String(32))
+
+    client = relationship("Client", back_populates="cases")
+    created_by = relationship("User", foreign_keys=[created_by_id])
+    assigned_to = relationship("User", foreign_keys=[assigned_to_id])
+    entries = relationship(
+        "TimelineEntry",
+        back_populates="case",
+        order_by="(TimelineEntry.occurred_on, TimelineEntry.id)",
+        cascade="all, delete-orphan",
+    )
+
+    @hybrid_property
+    def is_open(self) -> bool:
+        return self.closed_on is None
+
+    @is_open.inplace.expression
+    @classmethod
+    def _is_open_expression(cls):
+        return cls.closed_on.is_(None)
+
+    @hybrid_property
+    def is_decided(self) -> bool:
+        return self.outcome in DECIDED
+
+    @is_decided.inplace.expression
+    @classmethod
+    def _is_decided_expression(cls):
+        return cls.outcome.in_(DECIDED)
+
+    @hybrid_property
+    def is_successful(self) -> bool:
+        return self.outcome in SUCCESSFUL
+
+    @is_successful.inplace.expression
+    @classmethod
+    def _is_successful_expression(cls):
+        return cls.outcome.in_(SUCCESSFUL)
+
+    @property
+    def case_type_label(self) -> str:
+        return str(CASE_TYPES[self.case_type])
+
+    @property
+    def outcome_label(self) -> str:
+        return str(OUTCOMES[self.outcome]) if self.outcome else ""
+
+    @property
+    def refusal_reason_label(self) -> str:
+        return str(REFUSAL_REASONS[self.refusal_reason]) if self.refusal_reason else ""
+
+    def __repr__(self) -> str:
+        return f"<Case {self.reference}>"
+
+
+class TimelineEntry(CreatedAtMixin, db.Model):
+    __tablename__ = "timeline_entries"
+    __table_args__ = (
+        sa.CheckConstraint(check_in("kind", ALL_ENTRY_KINDS), name="kind"),
+        sa.CheckConstraint(check_in("outcome", OUTCOMES), name="outcome"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    occurred_on: Mapped[date]
+    body: Mapped[str | None] = mapped_column(sa.Text)
+    # "closed": the outcome recorded; "reopened": the outcome it replaced.
+    outcome: Mapped[str | None] = mapped_column(sa.String(16))
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+    case = relationship("Case", back_populates="entries")
+    created_by = relationship("User")
+
+    @property
+    def kind_label(self) -> str:
+        return str(ALL_ENTRY_KINDS[self.kind])
+
+    @property
+    def outcome_label(self) -> str:
+        return str(OUTCOMES[self.outcome]) if self.outcome else ""

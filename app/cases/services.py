@@ -1,0 +1,104 @@
+"""Writes to cases and their timelines. Each takes the acting user; the caller commits.
+
+The rules of a case's life are checked here, so the web forms, the CSV import and the command
+line all keep them: an outcome is one of SPEC's codes and comes with its date, a case closes on
+or after the day it opened, a closed case is not closed again, and reopening is recorded.
+"""
+
+from collections.abc import Mapping
+from datetime import date
+
+from flask_babel import gettext as _
+
+from app.auth.models import User
+from app.cases.models import CASE_TYPES, OUTCOMES, TYPE_FIELDS, Case, TimelineEntry
+from app.clients.models import Client
+from app.errors import RuleViolation
+from app.extensions import db
+
+CASE_FIELDS = (
+    "case_type", "opened_on", "region", "authority", "summary", "assigned_to_id",
+    *(field for fields in TYPE_FIELDS.values() for field in fields),
+)
+
+
+def _apply(case: Case, data: Mapping) -> None:
+    for field in CASE_FIELDS:
+        if field in data:
+            setattr(case, field, data[field] if data[field] != "" else None)
+    if case.case_type not in CASE_TYPES:
+        raise RuleViolation(_("Unknown case type."), field="case_type")
+    # A field of another case type would be stale data nobody sees: clear it.
+    for case_type, fields in TYPE_FIELDS.items():
+        if case.case_type != case_type:
+            for field in fields:
+                setattr(case, field, None)
+    if case.closed_on is not None and case.opened_on > case.closed_on:
+        raise RuleViolation(
+            _("The case was closed on %(date)s; it cannot open after that.",
+              date=case.closed_on.isoformat()),
+            field="opened_on",
+        )
+
+
+def open_case(client: Client, data: Mapping, by: User | None) -> Case:
+    """A new open case for ``client``. A volunteer's case starts unassigned; it stays visible to
+    them as its creator until a coordinator assigns it."""
+    case = Case(client=client, created_by_id=by.id if by else None)
+    _apply(case, data)
+    db.session.add(case)
+    db.session.flush()
+    return case
+
+
+def update_case(case: Case, data: Mapping, by: User | None) -> Case:
+    _apply(case, data)
+    db.session.flush()
+    return case
+
+
+def add_timeline_entry(
+    case: Case,
+    kind: str,
+    occurred_on: date,
+    body: str | None,
+    by: User | None,
+    outcome: str | None = None,
+) -> TimelineEntry:
+    """``outcome``: for "closed", the outcome recorded; for "reopened", the one it replaced."""
+    entry = TimelineEntry(
+        case=case, kind=kind, occurred_on=occurred_on, body=body, outcome=outcome,
+        created_by_id=by.id if by else None,
+    )
+    db.session.add(entry)
+    db.session.flush()
+    return entry
+
+
+def close_case(
+    case: Case, outcome: str, on: date, by: User | None, note: str | None = None
+) -> Case:
+    """Record the outcome reached on ``on``; the closing goes into the timeline."""
+    if not case.is_open:
+        raise RuleViolation(_("This case is already closed."))
+    if outcome not in OUTCOMES:
+        raise RuleViolation(_("Unknown outcome."), field="outcome")
+    if on < case.opened_on:
+        raise RuleViolation(
+            _("The case opened on %(date)s; it cannot close before that.",
+              date=case.opened_on.isoformat()),
+            field="closed_on",
+        )
+    case.outcome, case.closed_on = outcome, on
+    add_timeline_entry(case, "closed", on, note, by, outcome=outcome)
+    return case
+
+
+def reopen_case(case: Case, by: User | None, on: date | None = None, note: str | None = None) -> Case:
+    """Clear the outcome; the timeline keeps what it was."""
+    if case.is_open:
+        raise RuleViolation(_("This case is open already."))
+    previous = case.outcome
+    case.outcome, case.closed_on = None, None
+    add_timeline_entry(case, "reopened", on or date.today(), note, by, outcome=previous)
+    return case

@@ -1,0 +1,189 @@
+"""Synthetic demo data: same seed, same data (references and pseudonym codes included).
+
+Rows go in with bulk INSERTs in batches, so large seeds take minutes rather than hours. Dates
+fall in a fixed window ending on ``DEMO_UNTIL``, so a seed gives the same data on any day.
+"""
+
+import random
+from datetime import UTC, date, datetime, time, timedelta
+
+import sqlalchemy as sa
+
+from app.auth.models import COORDINATOR, VOLUNTEER, User
+from app.auth.queries import user_by_email
+from app.auth.services import create_user
+from app.cases.models import OUTCOMES, Case, TimelineEntry
+from app.clients.models import Client, fold_name
+from app.demo import data
+from app.extensions import db
+from app.identifiers import new_case_reference, new_pseudonym
+
+DEMO_FROM = date(2023, 1, 1)
+DEMO_UNTIL = date(2026, 11, 1)
+BATCH = 5_000
+PHONE_PREFIX = {"UZ": "+99890", "TJ": "+99292", "KG": "+996555", "KZ": "+7701", "TM": "+99365",
+                "AZ": "+99450", "AF": "+9370"}
+
+
+def _pick(rng: random.Random, shares: dict):
+    return rng.choices(list(shares), weights=list(shares.values()))[0]
+
+
+def _users(n_cases: int) -> tuple[list[User], list[User]]:
+    """Demo volunteers and coordinators (no password: they cannot log in), made once."""
+    n_volunteers = max(3, min(60, n_cases // 150))
+    wanted = [(f"volunteer{i:02d}@demo.invalid", VOLUNTEER) for i in range(1, n_volunteers + 1)]
+    wanted += [(f"coordinator{i}@demo.invalid", COORDINATOR) for i in (1, 2)]
+    users = [user_by_email(email) or create_user(email, role, None, by=None) for email, role in wanted]
+    return users[:n_volunteers], users[n_volunteers:]
+
+
+def _unique(make, rng: random.Random, taken: set[str]) -> str:
+    while (code := make(rng)) in taken:
+        pass
+    taken.add(code)
+    return code
+
+
+def _stamp(day: date, rng: random.Random) -> datetime:
+    return datetime.combine(day, time(9, 0), tzinfo=UTC) + timedelta(minutes=rng.randrange(600))
+
+
+class _Seeder:
+    def __init__(self, seed: int, n_cases: int) -> None:
+        self.rng = random.Random(seed)
+        self.volunteers, self.coordinators = _users(n_cases)
+        self.references = set(db.session.execute(sa.select(Case.reference)).scalars())
+        self.pseudonyms = set(db.session.execute(sa.select(Client.pseudonym)).scalars())
+        self.span = (DEMO_UNTIL - DEMO_FROM).days
+
+    def client(self, case_type: str, opened_on: date, created_by: int) -> dict:
+        rng = self.rng
+        citizenship = _pick(rng, data.CITIZENSHIPS)
+        source = data.NAME_SOURCE[citizenship]
+        sex = rng.choice("mf")
+        surname = rng.choice(data.SURNAME_STEMS[source]) + ("а" if sex == "f" else "")
+        name = f"{surname} {rng.choice(data.GIVEN_NAMES[source][sex])}"
+        is_child = case_type == "school_refusal"
+        age = rng.randint(6, 15) if is_child else rng.randint(18, 58)
+        phone = PHONE_PREFIX[citizenship] + "".join(rng.choice("0123456789") for _ in range(7))
+        stamp = _stamp(opened_on, rng)
+        return {
+            "pseudonym": _unique(new_pseudonym, rng, self.pseudonyms),
+            "full_name": name,
+            "name_folded": fold_name(name),
+            "citizenship": citizenship,
+            "phone": phone if rng.random() < 0.85 else None,
+            "messenger": rng.choice([None, None, "Telegram", "WhatsApp"]),
+            "preferred_language": rng.choice(["ru", data.LANGUAGE_OF[citizenship]]),
+            "born_on": opened_on - timedelta(days=age * 365 + rng.randrange(365)),
+            "notes": "Связь через родителя." if is_child else None,
+            "created_by_id": created_by,
+            "created_at": stamp,
+            "updated_at": stamp,
+        }
+
+    def case(self, client_id: int, case_type: str, opened_on: date, region: str,
+             assigned_to: int | None, created_by: int) -> dict:
+        rng = self.rng
+        low, high = data.DAYS_TO_CLOSE[case_type]
+        closes_on = opened_on + timedelta(days=rng.randint(low, high))
+        is_closed = closes_on <= DEMO_UNTIL
+        stamp = _stamp(opened_on, rng)
+        row = {
+            "reference": _unique(new_case_reference, rng, self.references),
+            "client_id": client_id, "case_type": case_type, "opened_on": opened_on,
+            "region": region, "authority": self.authority(case_type, region),
+            "summary": rng.choice(data.SUMMARIES[case_type]),
+            "created_by_id": created_by, "assigned_to_id": assigned_to,
+            "outcome": rng.choices(list(OUTCOMES), data.OUTCOME_SHARES[case_type])[0]
+            if is_closed else None,
+            "closed_on": closes_on if is_closed else None,
+            "created_at": stamp, "updated_at": stamp,
+            "offence_article": None, "ruling_on": None, "ruling_received_on": None,
+            "school_name": None, "school_grade": None, "refusal_on": None, "refusal_reason": None,
+        }
+        if case_type == "deportation_challenge":
+            ruling_on = opened_on - timedelta(days=rng.randint(0, 4))
+            row |= {
+                "offence_article": rng.choice(data.OFFENCE_ARTICLES),
+                "ruling_on": ruling_on,
+                "ruling_received_on": min(opened_on, ruling_on + timedelta(days=rng.randint(0, 3))),
+            }
+        elif case_type == "school_refusal":
+            row |= {
+                "school_name": f"ГБОУ Школа № {rng.randint(1, 2100)}",
+                "school_grade": rng.choice(data.SCHOOL_GRADES),
+                "refusal_on": opened_on - timedelta(days=rng.randint(0, 10)),
+                "refusal_reason": _pick(rng, data.REFUSAL_REASON_SHARES),
+            }
+        return row
+
+    def authority(self, case_type: str, region: str) -> str:
+        if case_type == "school_refusal":
+            return f"{data.SCHOOL_AUTHORITY}, {region}"
+        if case_type == "registry_error":
+            return f"{data.REGISTRY_AUTHORITY}, {region}"
+        return self.rng.choice(data.COURTS.get(region, [f"{region}, {data.DEFAULT_COURT}"]))
+
+    def entries(self, case_id: int, case: dict) -> list[dict]:
+        rng, opened_on = self.rng, case["opened_on"]
+        end = case["closed_on"] or DEMO_UNTIL
+        kinds = ["note", "filing"] + (["hearing"] if case["case_type"] == "deportation_challenge" else [])
+        rows = []
+        for kind in kinds:
+            day = opened_on + timedelta(days=rng.randint(0, 10))
+            if day <= end:
+                rows.append(self.entry(case_id, kind, day, data.ENTRY_TEXTS[kind], case))
+        if case["closed_on"]:
+            rows.append(self.entry(case_id, "decision", end, data.ENTRY_TEXTS["decision"], case))
+            rows.append(self.entry(case_id, "closed", end, None, case, outcome=case["outcome"]))
+        return rows
+
+    def entry(self, case_id, kind, day, body, case, outcome=None) -> dict:
+        return {
+            "case_id": case_id, "kind": kind, "occurred_on": day, "body": body,
+            "outcome": outcome, "created_by_id": case["assigned_to_id"] or case["created_by_id"],
+            "created_at": _stamp(day, self.rng),
+        }
+
+    def batch(self, size: int) -> tuple[int, int]:
+        rng = self.rng
+        plans, clients = [], []
+        for _ in range(size):
+            case_type = _pick(rng, data.CASE_TYPE_SHARES)
+            opened_on = DEMO_FROM + timedelta(days=int(self.span * rng.random() ** 0.8))
+            region = _pick(rng, data.REGIONS)
+            assigned = rng.choice(self.volunteers).id if rng.random() < 0.9 else None
+            created_by = assigned if assigned and rng.random() < 0.7 else rng.choice(self.coordinators).id
+            # About one client in eight comes back with another case.
+            if clients and rng.random() < 0.12:
+                client_index = rng.randrange(len(clients))
+            else:
+                clients.append(self.client(case_type, opened_on, created_by))
+                client_index = len(clients) - 1
+            plans.append((client_index, case_type, opened_on, region, assigned, created_by))
+        client_ids = _insert_returning_ids(Client, clients)
+        cases = [self.case(client_ids[i], *rest) for i, *rest in plans]
+        case_ids = _insert_returning_ids(Case, cases)
+        entries = [row for case_id, case in zip(case_ids, cases) for row in self.entries(case_id, case)]
+        db.session.execute(sa.insert(TimelineEntry.__table__), entries)
+        return len(clients), len(cases)
+
+
+def _insert_returning_ids(model, rows: list[dict]) -> list[int]:
+    table = model.__table__
+    statement = sa.insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    return list(db.session.execute(statement, rows).scalars())
+
+
+def seed_demo(n_cases: int, seed: int) -> dict[str, int]:
+    """Add ``n_cases`` synthetic cases with their clients, timelines and demo users.
+    The caller commits."""
+    seeder = _Seeder(seed, n_cases)
+    totals = {"cases": 0, "clients": 0, "users": len(seeder.volunteers) + len(seeder.coordinators)}
+    for start in range(0, n_cases, BATCH):
+        n_clients, n_made = seeder.batch(min(BATCH, n_cases - start))
+        totals["clients"] += n_clients
+        totals["cases"] += n_made
+    return totals

@@ -1,0 +1,13 @@
+"""Errors that services raise and routes and commands turn into messages for people."""
+
+
+class RuleViolation(ValueError):
+    """A write that would break a rule of the domain (e.g. closing a case before it opened).
+
+    ``field`` names the form field the message belongs beside, when there is one.
+    """
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field

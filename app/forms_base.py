@@ -1,0 +1,82 @@
+"""What every form shares: text cleaned the way a volunteer's paste needs, and date checks.
+
+Text pasted from a messenger carries non-breaking spaces, zero-width characters, stray control
+characters and Windows line ends; every text field is cleaned before it is validated, so what is
+stored is what the person meant. An empty field becomes ``None``.
+"""
+
+import unicodedata
+from collections.abc import Iterable, Mapping
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import Form, PasswordField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import ValidationError
+
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u200e\u200f\u2060\ufeff\u00ad"), None)
+_SPACES = dict.fromkeys(map(ord, "\u00a0\u2007\u202f\u3000"), " ")
+EARLIEST_DATE = date(1900, 1, 1)
+
+
+def clean_text(value):
+    """Normalise pasted text; keeps line breaks and tabs, drops other control characters."""
+    if not isinstance(value, str):
+        return value
+    value = unicodedata.normalize("NFC", value).translate(_INVISIBLE).translate(_SPACES)
+    value = value.replace("\r\n", "\n").replace("\r", "\n")
+    value = "".join(c for c in value if c in "\n\t" or unicodedata.category(c) != "Cc")
+    return value.strip() or None
+
+
+def clean_line(value):
+    """``clean_text`` for one-line fields: any run of white space becomes one space."""
+    value = clean_text(value)
+    return " ".join(value.split()) if isinstance(value, str) else value
+
+
+class _CleaningMeta:
+    def bind_field(self, form, unbound_field, options):
+        if issubclass(unbound_field.field_class, PasswordField):
+            cleaner = None  # a password is exactly what was typed
+        elif issubclass(unbound_field.field_class, TextAreaField):
+            cleaner = clean_text
+        elif issubclass(unbound_field.field_class, StringField):
+            cleaner = clean_line
+        else:
+            cleaner = None
+        if cleaner is not None:
+            options["filters"] = (cleaner, *unbound_field.kwargs.get("filters", ()))
+        return unbound_field.bind(form=form, **options)
+
+
+class BaseForm(FlaskForm):
+    """A form that changes something: CSRF-protected, text cleaned."""
+
+    class Meta(_CleaningMeta, FlaskForm.Meta):
+        pass
+
+
+class QueryForm(Form):
+    """A form read from the query string (filters): no CSRF, since it changes nothing."""
+
+    class Meta(_CleaningMeta, Form.Meta):
+        pass
+
+
+def not_in_future(form, field):
+    if field.data is not None and field.data > date.today():
+        raise ValidationError(_l("This date is in the future."))
+
+
+def not_too_old(form, field):
+    if field.data is not None and field.data < EARLIEST_DATE:
+        raise ValidationError(_l("This date is too far in the past; check the year."))
+
+
+def choices(options: Mapping | Iterable[tuple], blank=None) -> list[SelectChoice]:
+    """Select options from {value: label} or (value, label) pairs, after an optional blank one."""
+    pairs = options.items() if isinstance(options, Mapping) else options
+    head = [SelectChoice("", blank)] if blank is not None else []
+    return head + [SelectChoice(value, label) for value, label in pairs]

@@ -1,0 +1,52 @@
+"""Health check and error pages."""
+
+import logging
+
+import sqlalchemy as sa
+from flask import Blueprint, jsonify, render_template
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException
+
+from app.access import public
+from app.extensions import db
+
+bp = Blueprint("main", __name__)
+log = logging.getLogger(__name__)
+
+
+@bp.route("/healthz")
+@public
+def healthz():
+    """200 with a small JSON body once the app and its database answer; 503 otherwise."""
+    try:
+        db.session.execute(sa.text("SELECT 1"))
+    except sa.exc.SQLAlchemyError:
+        log.exception("health check: database unreachable")
+        return jsonify(status="unavailable", database="unreachable"), 503
+    return jsonify(status="ok", database="ok")
+
+
+ERROR_TEXTS = {
+    400: lambda: (_("Bad request"), _("The form was out of date or incomplete. Go back, reload the page and try again.")),
+    403: lambda: (_("Not allowed"), _("Your account may not open this page.")),
+    404: lambda: (_("Not found"), _("There is no such page, or it is not available to you.")),
+    405: lambda: (_("Not allowed"), _("This address does not take that kind of request.")),
+    413: lambda: (_("Too large"), _("The upload is larger than allowed.")),
+    422: lambda: (_("Check the form"), _("Some of what was sent could not be accepted.")),
+    500: lambda: (_("Something went wrong"), _("Nothing was saved. Try again; if it happens again, tell your coordinator.")),
+}
+
+
+def render_error(code: int):
+    title, text = ERROR_TEXTS.get(code, ERROR_TEXTS[500])()
+    return render_template("errors/error.html", code=code, title=title, text=text), code
+
+
+def handle_http_error(error: HTTPException):
+    return render_error(error.code or 500)
+
+
+def handle_unexpected_error(error: Exception):
+    db.session.rollback()
+    log.exception("unhandled error")
+    return render_error(500)

@@ -1,0 +1,53 @@
+"""Configuration read from the environment, with safe defaults.
+
+Nothing here imports from ``app``: the factory takes one of these classes.
+"""
+
+import os
+import secrets
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+INSTANCE = Path(os.environ.get("HUQUQ_INSTANCE", ROOT / "instance"))
+
+
+def _secret_key(instance: Path) -> str:
+    """SECRET_KEY from the environment, else one generated once and kept in ``instance/``."""
+    if key := os.environ.get("SECRET_KEY"):
+        return key
+    path = instance / "secret_key"
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        # Written with owner-only permissions: the key signs every session cookie.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+class Config:
+    INSTANCE_PATH = INSTANCE
+    SQLALCHEMY_DATABASE_URI = os.environ.get(
+        "DATABASE_URL", f"sqlite:///{INSTANCE / 'huquq.sqlite3'}"
+    )
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SQLITE_BUSY_TIMEOUT_MS = 15_000
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    MAX_CONTENT_LENGTH = 5 * 1024 * 1024
+    CASES_PER_PAGE = 25
+    BABEL_DEFAULT_LOCALE = "en"
+
+    def __init__(self) -> None:
+        self.SECRET_KEY = _secret_key(Path(self.INSTANCE_PATH))
+
+
+class TestConfig(Config):
+    TESTING = True
+
+    def __init__(self, database_url: str, instance: Path) -> None:
+        self.INSTANCE_PATH = instance
+        self.SQLALCHEMY_DATABASE_URI = database_url
+        self.SECRET_KEY = "test-only-" + secrets.token_hex(8)

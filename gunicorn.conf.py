@@ -1,0 +1,17 @@
+"""gunicorn settings for `make serve`. Override any of them with GUNICORN_CMD_ARGS."""
+
+import os
+
+bind = os.environ.get("HUQUQ_BIND", "127.0.0.1:8000")
+# Threaded workers: a slow download (a large CSV over a poor connection) holds one thread,
+# not a whole worker.
+worker_class = "gthread"
+workers = int(os.environ.get("HUQUQ_WORKERS", "2"))
+threads = int(os.environ.get("HUQUQ_THREADS", "8"))
+# A request may take long (exports); a worker that says nothing for this long is restarted.
+timeout = 120
+graceful_timeout = 30
+# Access logs carry the path, never the query string or body: no filters, no names.
+accesslog = "-"
+access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms'
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

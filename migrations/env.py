@@ -1,0 +1,37 @@
+"""Alembic environment: migrations run on the app's own engine and metadata."""
+
+import logging
+from logging.config import fileConfig
+
+from alembic import context
+from flask import current_app
+
+import app.models  # noqa: F401  every model, so the metadata is complete
+
+config = context.config
+if config.config_file_name is not None and not logging.getLogger().handlers:
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
+
+db = current_app.extensions["migrate"].db
+
+
+def _skip_empty_autogenerate(context, revision, directives) -> None:
+    if getattr(config.cmd_opts, "autogenerate", False) and directives[0].upgrade_ops.is_empty():
+        directives[:] = []
+
+
+def run_migrations() -> None:
+    options = dict(current_app.extensions["migrate"].configure_args)
+    options.setdefault("process_revision_directives", _skip_empty_autogenerate)
+    options.setdefault("compare_type", True)
+    with db.engine.connect() as connection:
+        context.configure(
+            connection=connection, target_metadata=db.metadata, **options
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+if context.is_offline_mode():
+    raise SystemExit("Offline (--sql) migrations are not supported; run against a database.")
+run_migrations()

@@ -1,0 +1,73 @@
+"""Fixtures: the real app on real migrations, on SQLite always and on PostgreSQL when
+TEST_DATABASE_URL is set. The schema is built once per backend; each test runs inside a
+transaction that is rolled back, so tests never see each other's rows."""
+
+import pytest
+from flask_migrate import upgrade
+from flask_sqlalchemy.session import Session
+
+from app import create_app
+from app.extensions import db
+from config import TestConfig
+from tests.databases import BACKENDS, fresh_database
+from tests.factories import Factories
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request) -> str:
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def migrated_app(backend, tmp_path_factory):
+    folder = tmp_path_factory.mktemp(f"app-{backend}")
+    app = create_app(TestConfig(fresh_database(backend, folder, "app"), folder))
+    with app.app_context():
+        upgrade()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+class _JoinedSession(Session):
+    """Flask-SQLAlchemy picks an engine per table; in tests, use the one shared connection."""
+
+    def get_bind(self, *args, **kwargs):
+        return self.bind if self.bind is not None else super().get_bind(*args, **kwargs)
+
+
+@pytest.fixture
+def app(migrated_app):
+    """The app, with every session of this test joined to one outer transaction."""
+    with migrated_app.app_context():
+        connection = db.engine.connect()
+    outer = connection.begin()
+    original = db.session
+    db.session = db._make_scoped_session(
+        {"class_": _JoinedSession, "bind": connection, "join_transaction_mode": "create_savepoint"}
+    )
+    try:
+        yield migrated_app
+    finally:
+        with migrated_app.app_context():
+            db.session.remove()
+        db.session = original
+        outer.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def ctx(app):
+    """An app context, for tests that call services and queries directly."""
+    with app.app_context():
+        yield
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def make(app) -> Factories:
+    return Factories(app)
