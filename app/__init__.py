@@ -82,9 +82,11 @@ def _register_cli(app: Flask) -> None:
 
 
 def _register_security(app: Flask) -> None:
-    from app.access import enforce_access
+    from app.access import enforce_access, public
 
     app.before_request(enforce_access)
+    serve_static = app.view_functions["static"]
+    app.view_functions["static"] = public(lambda **kwargs: serve_static(**kwargs))
 
     @app.after_request
     def security_headers(response):

@@ -71,3 +71,14 @@ def client(app):
 @pytest.fixture
 def make(app) -> Factories:
     return Factories(app)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """One line for what was skipped and why, instead of one per test."""
+    reasons: dict[str, int] = {}
+    for report in terminalreporter.stats.get("skipped", []):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        reason = reason.removeprefix("Skipped: ")
+        reasons[reason] = reasons.get(reason, 0) + 1
+    for reason, count in sorted(reasons.items()):
+        terminalreporter.write_line(f"skipped {count} tests: {reason}")

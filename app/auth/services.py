@@ -3,6 +3,7 @@
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
 from flask_babel import gettext as _
 
 from app.auth.models import ROLES, User
@@ -12,9 +13,22 @@ from app.extensions import db
 from app.models_base import utcnow
 
 PASSWORD_MIN, PASSWORD_MAX = 12, 128
-_hasher = PasswordHasher()  # argon2id with the library's current parameters
-# Checked against when the email is unknown, so that answer takes as long as a wrong password.
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+def _hasher() -> PasswordHasher:
+    """argon2id with the configured cost (``ARGON2_PARAMS``; the library's defaults if unset)."""
+    return PasswordHasher(**current_app.config.get("ARGON2_PARAMS", {}))
+
+
+def _dummy_hash() -> str:
+    """Checked against when the email is unknown, so that answer takes as long as a wrong one."""
+    params = repr(sorted(current_app.config.get("ARGON2_PARAMS", {}).items()))
+    if params not in _DUMMY_HASHES:
+        _DUMMY_HASHES[params] = _hasher().hash("not-a-real-password")
+    return _DUMMY_HASHES[params]
+
+
+_DUMMY_HASHES: dict[str, str] = {}
 
 
 def password_problem(password: str) -> str | None:
@@ -37,7 +51,7 @@ def create_user(email: str, role: str, password: str | None, by: User | None) ->
     if password is not None and (problem := password_problem(password)):
         raise RuleViolation(problem, field="password")
     user = User(
-        email=email, role=role, password_hash=_hasher.hash(password) if password else None
+        email=email, role=role, password_hash=_hasher().hash(password) if password else None
     )
     db.session.add(user)
     db.session.flush()
@@ -48,14 +62,16 @@ def authenticate(email: str, password: str) -> User | None:
     """The enabled user with these credentials, or None. Rehashes the password when the
     hashing parameters have changed since it was set."""
     user = user_by_email(email) if len(email) <= 254 else None
-    stored = user.password_hash if user is not None and user.password_hash else _DUMMY_HASH
+    hasher = _hasher()
+    known = user is not None and user.password_hash is not None
+    stored = user.password_hash if known else _dummy_hash()
     try:
-        _hasher.verify(stored, password)
+        hasher.verify(stored, password)
     except (VerificationError, InvalidHashError):
         return None
-    if user is None or not user.is_enabled or stored is _DUMMY_HASH:
+    if not known or not user.is_enabled:
         return None
-    if _hasher.check_needs_rehash(stored):
-        user.password_hash = _hasher.hash(password)
+    if hasher.check_needs_rehash(stored):
+        user.password_hash = hasher.hash(password)
     user.last_login_at = utcnow()
     return user

@@ -2,10 +2,21 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from wtforms import DateField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    Optional,
+    ValidationError,
+)
 
 from app.cases.models import (
-    CASE_TYPES, ENTRY_KINDS, NAME_MAX, OUTCOMES, REFUSAL_REASONS, SUMMARY_MAX,
+    CASE_TYPES,
+    ENTRY_KINDS,
+    NAME_MAX,
+    OUTCOMES,
+    REFUSAL_REASONS,
+    SUMMARY_MAX,
 )
 from app.forms_base import BaseForm, QueryForm, choices, not_in_future, not_too_old
 

@@ -1,12 +1,32 @@
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.access import EVERYONE, load_case_or_404, load_client_or_404, roles
 from app.auth.queries import assignable_users
-from app.cases.forms import CaseFilterForm, CaseForm, CloseCaseForm, ReopenCaseForm, TimelineEntryForm
+from app.cases.forms import (
+    CaseFilterForm,
+    CaseForm,
+    CloseCaseForm,
+    ReopenCaseForm,
+    TimelineEntryForm,
+)
 from app.cases.queries import case_page, regions_in_use
-from app.cases.services import add_timeline_entry, close_case, open_case, reopen_case, update_case
+from app.cases.services import (
+    add_timeline_entry,
+    close_case,
+    open_case,
+    reopen_case,
+    update_case,
+)
 from app.clients.forms import ClientForm
 from app.clients.services import create_client
 from app.errors import RuleViolation

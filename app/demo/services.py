@@ -34,7 +34,14 @@ def _users(n_cases: int) -> tuple[list[User], list[User]]:
     n_volunteers = max(3, min(60, n_cases // 150))
     wanted = [(f"volunteer{i:02d}@demo.invalid", VOLUNTEER) for i in range(1, n_volunteers + 1)]
     wanted += [(f"coordinator{i}@demo.invalid", COORDINATOR) for i in (1, 2)]
-    users = [user_by_email(email) or create_user(email, role, None, by=None) for email, role in wanted]
+    users = []
+    for email, role in wanted:
+        user = user_by_email(email)
+        if user is None:
+            user = create_user(email, role, None, by=None)
+            user.created_at = datetime.combine(DEMO_FROM, time(), tzinfo=UTC)
+        users.append(user)
+    db.session.flush()
     return users[:n_volunteers], users[n_volunteers:]
 
 

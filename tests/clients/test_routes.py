@@ -1,0 +1,108 @@
+"""Client pages: adding, finding by name, editing."""
+
+import pytest
+
+from tests.helpers import login, row_counts, submit
+
+NEW_CLIENT = {
+    "full_name": "Абдуллаева Мадина", "citizenship": "TJ", "phone": "+992 92 555 12 34",
+    "messenger": "Telegram @madina", "preferred_language": "tg", "born_on": "1990-05-17",
+    "notes": "Звонить после 18:00",
+}
+
+
+@pytest.fixture
+def volunteer(make, client):
+    user = make.user("volunteer")
+    login(client, user)
+    return user
+
+
+def test_add_a_client_and_see_their_page(client, volunteer):
+    response = submit(client, "/clients/new", NEW_CLIENT)
+    assert response.status_code == 302
+    page = client.get(response.location).text
+    for shown in ("Абдуллаева Мадина", "Tajikistan (TJ)", "+992925551234", "Telegram @madina",
+                  "Tajik", "Звонить после 18:00"):
+        assert shown in page
+
+
+def test_the_pseudonym_code_is_random_not_derived_from_the_name(client, volunteer, make):
+    first = make.client(full_name="Абдуллаева Мадина", citizenship="TJ")
+    second = make.client(full_name="Абдуллаева Мадина", citizenship="TJ")
+    assert first.pseudonym != second.pseudonym
+    assert first.pseudonym.startswith("P-") and "Абдуллаева" not in first.pseudonym
+
+
+@pytest.mark.parametrize("typed", ["абдуллаева", "МАДИНА абдуллаева", "  мадина  ", "Абдул"])
+def test_search_finds_by_any_part_of_the_name_ignoring_case(client, volunteer, make, typed):
+    wanted = make.client(by=volunteer, full_name="Абдуллаева Мадина")
+    make.client(by=volunteer, full_name="Рахимов Жасур")
+    response = submit(client, "/clients", {"q": typed}, action="/clients/search")
+    assert response.status_code == 200
+    assert wanted.pseudonym in response.text and "Рахимов Жасур" not in response.text
+
+
+def test_search_treats_yo_and_e_alike(client, volunteer, make):
+    wanted = make.client(by=volunteer, full_name="Алёшина Зарина")
+    response = submit(client, "/clients", {"q": "алешина"}, action="/clients/search")
+    assert wanted.pseudonym in response.text
+
+
+def test_search_is_a_post_so_the_name_never_reaches_a_url(client, volunteer, make):
+    make.client(by=volunteer, full_name="Абдуллаева Мадина")
+    page = client.get("/clients").text
+    assert 'action="/clients/search"' in page and 'method="post"' in page
+    response = client.get("/clients/search?q=Абдуллаева")
+    assert response.status_code == 404 and "Абдуллаева" not in response.text
+
+
+@pytest.mark.parametrize("typed", ["%", "_", "a%_\\"])
+def test_search_wildcards_are_taken_literally(client, volunteer, make, typed):
+    make.client(by=volunteer, full_name="Рахимов Жасур")
+    response = submit(client, "/clients", {"q": typed * 2}, action="/clients/search")
+    assert "Рахимов Жасур" not in response.text
+
+
+def test_volunteer_cannot_find_or_open_someone_elses_client(client, volunteer, make):
+    other = make.user("volunteer")
+    hidden = make.client(by=other, full_name="Шералиев Бахром")
+    response = submit(client, "/clients", {"q": "Шералиев"}, action="/clients/search")
+    assert "Шералиев" not in response.text.split("<h2>")[1]
+    assert client.get(f"/clients/{hidden.pseudonym}").status_code == 404
+
+
+def test_edit_a_client(client, volunteer, make):
+    person = make.client(by=volunteer)
+    response = submit(client, f"/clients/{person.pseudonym}/edit",
+                      {**NEW_CLIENT, "full_name": "Абдуллаева Мадина Рустамовна"}, follow=True)
+    assert response.status_code == 200 and "Абдуллаева Мадина Рустамовна" in response.text
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("full_name", "", "This field is required."),
+    ("full_name", "Ж" * 201, "200"),
+    ("citizenship", "SU", "Not a valid choice"),
+    ("phone", "8-9OO-123", "phone number"),
+    ("phone", "+7 916 123 45 67 ext 5", "phone number"),
+    ("preferred_language", "klingon", "Not a valid choice"),
+    ("born_on", "1990-02-29", "Not a valid date"),
+    ("born_on", "1850-01-01", "too far in the past"),
+    ("notes", "н" * 10_001, "10000"),
+])
+def test_bad_client_input_is_refused_and_writes_nothing(client, volunteer, app, field, value, message):
+    before = row_counts(app)
+    response = submit(client, "/clients/new", {**NEW_CLIENT, field: value})
+    assert response.status_code == 422 and message in response.text
+    assert f'id="{field}-error"' in response.text
+    assert row_counts(app) == before
+
+
+def test_open_a_second_case_for_an_existing_client(client, volunteer, make):
+    person = make.client(by=volunteer)
+    response = submit(client, f"/clients/{person.pseudonym}/cases/new", {
+        "case_type": "registry_error", "opened_on": "2025-05-05", "region": "Екатеринбург",
+    })
+    assert response.status_code == 302
+    page = client.get(f"/clients/{person.pseudonym}").text
+    assert response.location.rsplit("/", 1)[-1] in page and "registry error" in page
