@@ -85,8 +85,14 @@ def _register_security(app: Flask) -> None:
     from app.access import enforce_access, public
 
     app.before_request(enforce_access)
-    serve_static = app.view_functions["static"]
-    app.view_functions["static"] = public(lambda **kwargs: serve_static(**kwargs))
+    send_static = app.view_functions["static"]
+
+    @public
+    def static(filename: str):
+        """Stylesheet, script and icon: needed by the login page too."""
+        return send_static(filename=filename)
+
+    app.view_functions["static"] = static
 
     @app.after_request
     def security_headers(response):

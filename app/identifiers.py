@@ -11,8 +11,10 @@ import secrets
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
-def random_code(prefix: str, groups: int = 2, size: int = 4, rng: random.Random | None = None) -> str:
-    """``PREFIX-XXXX-XXXX`` from the system's CSPRNG, or from ``rng`` when one is given (demo seed)."""
+def random_code(
+    prefix: str, groups: int = 2, size: int = 4, rng: random.Random | None = None
+) -> str:
+    """``PREFIX-XXXX-XXXX`` from the system's CSPRNG, or from ``rng`` if given (demo seed)."""
     choose = rng.choice if rng is not None else secrets.choice
     parts = ("".join(choose(ALPHABET) for _ in range(size)) for _ in range(groups))
     return "-".join((prefix, *parts))

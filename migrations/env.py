@@ -25,9 +25,7 @@ def run_migrations() -> None:
     options.setdefault("process_revision_directives", _skip_empty_autogenerate)
     options.setdefault("compare_type", True)
     with db.engine.connect() as connection:
-        context.configure(
-            connection=connection, target_metadata=db.metadata, **options
-        )
+        context.configure(connection=connection, target_metadata=db.metadata, **options)
         with context.begin_transaction():
             context.run_migrations()
 

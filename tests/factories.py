@@ -30,7 +30,9 @@ class Factories:
             db.session.refresh(obj)
             return obj
 
-    def user(self, role: str = "volunteer", email: str | None = None, password: str | None = PASSWORD):
+    def user(
+        self, role: str = "volunteer", email: str | None = None, password: str | None = PASSWORD
+    ):
         email = email or f"{role}{next(_serial)}@example.org"
         return self._save(lambda: create_user(email, role, password, by=None))
 
@@ -38,10 +40,20 @@ class Factories:
         data = {"full_name": f"Каримов Шерзод {next(_serial)}", "citizenship": "UZ", **fields}
         return self._save(lambda: create_client(data, by=by))
 
-    def case(self, client=None, by=None, outcome: str | None = None, closed_on: date | None = None,
-             **fields):
-        data = {"case_type": "deportation_challenge", "opened_on": date(2025, 3, 1),
-                "region": "Москва", **fields}
+    def case(
+        self,
+        client=None,
+        by=None,
+        outcome: str | None = None,
+        closed_on: date | None = None,
+        **fields,
+    ):
+        data = {
+            "case_type": "deportation_challenge",
+            "opened_on": date(2025, 3, 1),
+            "region": "Москва",
+            **fields,
+        }
 
         def make():
             owner = db.session.merge(client) if client is not None else None

@@ -28,7 +28,8 @@ def submit(client, page: str, data: dict, action: str | None = None, follow: boo
     response = client.get(page)
     assert response.status_code == 200, f"{page} answered {response.status_code}"
     return client.post(
-        action or page, data={**csrf_field(response.text), **data},
+        action or page,
+        data={**csrf_field(response.text), **data},
         follow_redirects=follow,
     )
 

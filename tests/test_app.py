@@ -1,4 +1,4 @@
-"""What every page shares: health check, error pages, security headers, nothing from third parties."""
+"""What every page shares: health check, error pages, headers, nothing from other hosts."""
 
 import re
 
@@ -21,7 +21,7 @@ def test_unknown_page_is_a_404_page_not_a_traceback(client, make):
 
 
 def test_unexpected_error_shows_the_500_page_and_saves_nothing(client, make, monkeypatch):
-    import app.cases.routes as routes  # noqa: PLC0415
+    from app.cases import routes
 
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
@@ -51,7 +51,12 @@ def test_security_headers_on_pages_behind_login(client, make):
 
 def _check_headers(response):
     csp = response.headers["Content-Security-Policy"]
-    for directive in ("default-src 'self'", "frame-ancestors 'none'", "base-uri 'none'", "object-src 'none'"):
+    for directive in (
+        "default-src 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+        "object-src 'none'",
+    ):
         assert directive in csp
     assert "unsafe-inline" not in csp
     assert response.headers["X-Content-Type-Options"] == "nosniff"
@@ -62,7 +67,13 @@ def test_pages_load_nothing_from_other_hosts_and_have_no_inline_script(client, m
     user = make.user("coordinator")
     login(client, user)
     case = make.case(by=user)
-    for path in ("/cases", f"/cases/{case.reference}", "/cases/new", "/clients", f"/cases/{case.reference}/edit"):
+    for path in (
+        "/cases",
+        f"/cases/{case.reference}",
+        "/cases/new",
+        "/clients",
+        f"/cases/{case.reference}/edit",
+    ):
         html = client.get(path).text
         assert not re.search(r'(src|href)="(https?:)?//', html), path
         assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), f"inline script on {path}"
@@ -75,4 +86,7 @@ def test_stylesheet_and_script_are_served_by_the_app(client):
 
 
 def test_phone_viewport_is_declared(client):
-    assert 'name="viewport" content="width=device-width, initial-scale=1"' in client.get("/login", follow_redirects=True).text
+    assert (
+        'name="viewport" content="width=device-width, initial-scale=1"'
+        in client.get("/login", follow_redirects=True).text
+    )

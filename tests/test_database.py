@@ -36,10 +36,13 @@ def test_sqlite_runs_with_wal_foreign_keys_and_a_busy_timeout(sqlite_app):
 
 def test_foreign_keys_are_enforced(sqlite_app):
     with sqlite_app.app_context(), pytest.raises(sa.exc.IntegrityError):
-        db.session.execute(sa.text(
-            "INSERT INTO cases (reference, client_id, case_type, opened_on, region, created_at, updated_at) "
-            "VALUES ('HQ-TEST-0001', 999, 'other', '2025-01-01', 'x', '2025-01-01', '2025-01-01')"
-        ))
+        db.session.execute(
+            sa.text(
+                "INSERT INTO cases (reference, client_id, case_type, opened_on, region,"
+                " created_at, updated_at) VALUES ('HQ-TEST-0001', 999, 'other',"
+                " '2025-01-01', 'x', '2025-01-01', '2025-01-01')"
+            )
+        )
         db.session.commit()
 
 
@@ -58,7 +61,7 @@ def test_concurrent_writers_wait_for_each_other_instead_of_failing(sqlite_app):
                     create_client({"full_name": f"Писатель {n}-{i}", "citizenship": "KG"}, by=None)
                     time.sleep(0.002)
                     db.session.commit()
-        except Exception as error:  # noqa: BLE001 — collected and asserted on below
+        except Exception as error:
             errors.append(error)
 
     threads = [threading.Thread(target=writer, args=(n,)) for n in range(writers)]
@@ -72,9 +75,14 @@ def test_concurrent_writers_wait_for_each_other_instead_of_failing(sqlite_app):
     assert count == writers * writes_each
 
 
-@pytest.mark.parametrize(("method", "begin"), [
-    ("GET", "BEGIN"), ("HEAD", "BEGIN"), ("POST", "BEGIN IMMEDIATE"),
-])
+@pytest.mark.parametrize(
+    ("method", "begin"),
+    [
+        ("GET", "BEGIN"),
+        ("HEAD", "BEGIN"),
+        ("POST", "BEGIN IMMEDIATE"),
+    ],
+)
 def test_only_requests_that_may_write_take_the_write_lock_up_front(sqlite_app, method, begin):
     with sqlite_app.test_request_context("/cases", method=method):
         assert _begin_mode() == begin

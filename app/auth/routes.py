@@ -19,7 +19,12 @@ def _safe_next(target: str | None) -> str:
     """Only a path on this site: never an open redirect."""
     if target:
         parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
+        if (
+            not parts.scheme
+            and not parts.netloc
+            and target.startswith("/")
+            and not target.startswith("//")
+        ):
             return target
     return url_for("cases.list_cases")
 

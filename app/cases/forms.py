@@ -34,18 +34,18 @@ class CaseForm(BaseForm):
         _l("Case type"), choices=choices(CASE_TYPES, blank="—"), validators=[DataRequired()]
     )
     opened_on = DateField(
-        _l("Opened on"), default=date.today,
+        _l("Opened on"),
+        default=date.today,
         validators=[InputRequired(), not_in_future, not_too_old],
     )
     region = StringField(_l("Region"), validators=[DataRequired(), Length(max=NAME_MAX)])
-    authority = StringField(
-        _l("Court or agency"), validators=[Optional(), Length(max=NAME_MAX)]
-    )
+    authority = StringField(_l("Court or agency"), validators=[Optional(), Length(max=NAME_MAX)])
     summary = TextAreaField(_l("Summary"), validators=[Optional(), Length(max=SUMMARY_MAX)])
     assigned_to_id = SelectField(_l("Assigned to"), coerce=_optional_int, validators=[Optional()])
 
     offence_article = StringField(
-        _l("Offence article"), description=_l("e.g. KoAP 18.8 part 1"),
+        _l("Offence article"),
+        description=_l("e.g. KoAP 18.8 part 1"),
         validators=[Optional(), Length(max=100)],
     )
     ruling_on = DateField(_l("Ruling date"), validators=PAST_DATE)
@@ -57,7 +57,8 @@ class CaseForm(BaseForm):
     school_grade = StringField(_l("Grade or group"), validators=[Optional(), Length(max=40)])
     refusal_on = DateField(_l("Refusal date"), validators=PAST_DATE)
     refusal_reason = SelectField(
-        _l("Reason for refusal"), choices=choices(REFUSAL_REASONS, blank="—"),
+        _l("Reason for refusal"),
+        choices=choices(REFUSAL_REASONS, blank="—"),
         validators=[Optional()],
     )
 
@@ -82,7 +83,8 @@ class CloseCaseForm(BaseForm):
         _l("Outcome"), choices=choices(OUTCOMES, blank="—"), validators=[DataRequired()]
     )
     closed_on = DateField(
-        _l("Outcome reached on"), default=date.today,
+        _l("Outcome reached on"),
+        default=date.today,
         validators=[InputRequired(), not_in_future, not_too_old],
     )
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=SUMMARY_MAX)])
@@ -116,7 +118,11 @@ class CaseFilterForm(QueryForm):
         super().__init__(*args, **kwargs)
         self.region.choices = choices(((r, r) for r in regions), blank=_l("any"))
         self.assigned.choices = choices(
-            [("me", _l("me")), ("none", _l("nobody")), *((str(i), label) for i, label in assignees)],
+            [
+                ("me", _l("me")),
+                ("none", _l("nobody")),
+                *((str(i), label) for i, label in assignees),
+            ],
             blank=_l("anyone"),
         )
 

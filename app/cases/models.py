@@ -27,7 +27,7 @@ OUTCOMES = {
     "failure": _l("failure"),
     "withdrawn": _l("withdrawn"),
 }
-# The success-rate rule (SPEC): decided = success + partial + failure; successful = success + partial.
+# SPEC: decided = success + partial + failure; successful = success + partial.
 DECIDED = ("success", "partial", "failure")
 SUCCESSFUL = ("success", "partial")
 
@@ -63,7 +63,9 @@ class Case(CreatedAtMixin, db.Model):
         sa.CheckConstraint(check_in("refusal_reason", REFUSAL_REASONS), name="refusal_reason"),
         # An outcome and its date come together: open cases have neither.
         sa.CheckConstraint("(outcome IS NULL) = (closed_on IS NULL)", name="outcome_with_date"),
-        sa.CheckConstraint("closed_on IS NULL OR closed_on >= opened_on", name="closed_after_opened"),
+        sa.CheckConstraint(
+            "closed_on IS NULL OR closed_on >= opened_on", name="closed_after_opened"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -29,7 +29,9 @@ def filtered_cases(filters: dict, user: User) -> sa.Select:
         if assigned == "none":
             query = query.where(Case.assigned_to_id.is_(None))
         else:
-            query = query.where(Case.assigned_to_id == (user.id if assigned == "me" else int(assigned)))
+            query = query.where(
+                Case.assigned_to_id == (user.id if assigned == "me" else int(assigned))
+            )
     if opened_from := filters.get("opened_from"):
         query = query.where(Case.opened_on >= opened_from)
     if opened_to := filters.get("opened_to"):

@@ -66,7 +66,8 @@ def index():
 def list_cases():
     """The cases the user may see, filtered, a page at a time."""
     form = CaseFilterForm(
-        request.args, assignees=assignable_users() if current_user.is_coordinator else (),
+        request.args,
+        assignees=assignable_users() if current_user.is_coordinator else (),
         regions=regions_in_use(),
     )
     form.validate()
@@ -179,7 +180,9 @@ def close(reference: str):
     form = CloseCaseForm()
     if form.validate_on_submit():
         try:
-            close_case(case, form.outcome.data, form.closed_on.data, by=current_user, note=form.note.data)
+            close_case(
+                case, form.outcome.data, form.closed_on.data, by=current_user, note=form.note.data
+            )
         except RuleViolation as e:
             db.session.rollback()
             _attach(e, form)

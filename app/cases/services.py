@@ -17,7 +17,12 @@ from app.errors import RuleViolation
 from app.extensions import db
 
 CASE_FIELDS = (
-    "case_type", "opened_on", "region", "authority", "summary", "assigned_to_id",
+    "case_type",
+    "opened_on",
+    "region",
+    "authority",
+    "summary",
+    "assigned_to_id",
     *(field for fields in TYPE_FIELDS.values() for field in fields),
 )
 
@@ -35,8 +40,10 @@ def _apply(case: Case, data: Mapping) -> None:
                 setattr(case, field, None)
     if case.closed_on is not None and case.opened_on > case.closed_on:
         raise RuleViolation(
-            _("The case was closed on %(date)s; it cannot open after that.",
-              date=case.closed_on.isoformat()),
+            _(
+                "The case was closed on %(date)s; it cannot open after that.",
+                date=case.closed_on.isoformat(),
+            ),
             field="opened_on",
         )
 
@@ -67,7 +74,11 @@ def add_timeline_entry(
 ) -> TimelineEntry:
     """``outcome``: for "closed", the outcome recorded; for "reopened", the one it replaced."""
     entry = TimelineEntry(
-        case=case, kind=kind, occurred_on=occurred_on, body=body, outcome=outcome,
+        case=case,
+        kind=kind,
+        occurred_on=occurred_on,
+        body=body,
+        outcome=outcome,
         created_by_id=by.id if by else None,
     )
     db.session.add(entry)
@@ -85,8 +96,10 @@ def close_case(
         raise RuleViolation(_("Unknown outcome."), field="outcome")
     if on < case.opened_on:
         raise RuleViolation(
-            _("The case opened on %(date)s; it cannot close before that.",
-              date=case.opened_on.isoformat()),
+            _(
+                "The case opened on %(date)s; it cannot close before that.",
+                date=case.opened_on.isoformat(),
+            ),
             field="closed_on",
         )
     case.outcome, case.closed_on = outcome, on
@@ -94,7 +107,9 @@ def close_case(
     return case
 
 
-def reopen_case(case: Case, by: User | None, on: date | None = None, note: str | None = None) -> Case:
+def reopen_case(
+    case: Case, by: User | None, on: date | None = None, note: str | None = None
+) -> Case:
     """Clear the outcome; the timeline keeps what it was."""
     if case.is_open:
         raise RuleViolation(_("This case is open already."))

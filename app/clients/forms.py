@@ -22,14 +22,12 @@ def normalise_phone(value):
 def valid_phone(form, field):
     if field.data and not re.fullmatch(r"\+?[0-9]{5,20}", field.data):
         raise ValidationError(
-            _l("Enter a phone number of digits, optionally starting with +, e.g. +998 90 123 45 67.")
+            _l("Enter a phone number: digits, maybe a + first, e.g. +998 90 123 45 67.")
         )
 
 
 class ClientForm(BaseForm):
-    full_name = StringField(
-        _l("Full name"), validators=[DataRequired(), Length(max=NAME_MAX)]
-    )
+    full_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=NAME_MAX)])
     citizenship = SelectField(_l("Citizenship"), validators=[DataRequired()])
     phone = StringField(
         _l("Phone"),
@@ -46,9 +44,7 @@ class ClientForm(BaseForm):
         choices=choices(LANGUAGES, blank="—"),
         validators=[Optional()],
     )
-    born_on = DateField(
-        _l("Date of birth"), validators=[Optional(), not_in_future, not_too_old]
-    )
+    born_on = DateField(_l("Date of birth"), validators=[Optional(), not_in_future, not_too_old])
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=TEXT_MAX)])
 
     def __init__(self, *args, **kwargs):

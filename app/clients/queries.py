@@ -19,9 +19,7 @@ def clients_matching(name: str, user: User) -> list[Client]:
     """Clients visible to ``user`` whose name contains every word typed, in any order,
     ignoring case (Cyrillic included) and ё/е."""
     words = fold_name(name).split()
-    conditions = [
-        Client.name_folded.like(f"%{_escape_like(w)}%", escape="\\") for w in words
-    ]
+    conditions = [Client.name_folded.like(f"%{_escape_like(w)}%", escape="\\") for w in words]
     query = (
         sa.select(Client)
         .where(visible_clients_clause(user), *conditions)

@@ -18,7 +18,9 @@ bp = Blueprint("clients", __name__, url_prefix="/clients")
 def list_clients():
     """The most recently added clients, and the name search."""
     return render_template(
-        "clients/list.html", form=ClientSearchForm(), clients=recent_clients(current_user),
+        "clients/list.html",
+        form=ClientSearchForm(),
+        clients=recent_clients(current_user),
         searched=False,
     )
 
@@ -44,7 +46,9 @@ def new_client():
         db.session.commit()
         flash(_("Client added."), "success")
         return redirect(url_for("clients.show_client", pseudonym=client.pseudonym))
-    return render_template("clients/form.html", form=form, client=None), 200 if not form.errors else 422
+    return render_template(
+        "clients/form.html", form=form, client=None
+    ), 200 if not form.errors else 422
 
 
 @bp.route("/<pseudonym>")
@@ -67,7 +71,9 @@ def edit_client(pseudonym: str):
         db.session.commit()
         flash(_("Client saved."), "success")
         return redirect(url_for("clients.show_client", pseudonym=client.pseudonym))
-    return render_template("clients/form.html", form=form, client=client), 200 if not form.errors else 422
+    return render_template(
+        "clients/form.html", form=form, client=client
+    ), 200 if not form.errors else 422
 
 
 @bp.app_template_filter("country")

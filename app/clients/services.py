@@ -7,7 +7,13 @@ from app.clients.models import Client, fold_name
 from app.extensions import db
 
 CLIENT_FIELDS = (
-    "full_name", "citizenship", "phone", "messenger", "preferred_language", "born_on", "notes",
+    "full_name",
+    "citizenship",
+    "phone",
+    "messenger",
+    "preferred_language",
+    "born_on",
+    "notes",
 )
 
 

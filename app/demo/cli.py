@@ -8,7 +8,9 @@ demo_cli = AppGroup("demo", help="Synthetic data for trying the app and for benc
 
 
 @demo_cli.command("seed")
-@click.option("--cases", "n_cases", type=click.IntRange(min=0), required=True, help="How many cases.")
+@click.option(
+    "--cases", "n_cases", type=click.IntRange(min=0), required=True, help="How many cases."
+)
 @click.option("--seed", type=int, default=1, show_default=True, help="Same seed, same data.")
 def seed_command(n_cases: int, seed: int) -> None:
     """Add realistic synthetic clients, users and cases."""

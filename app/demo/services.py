@@ -21,8 +21,15 @@ from app.identifiers import new_case_reference, new_pseudonym
 DEMO_FROM = date(2023, 1, 1)
 DEMO_UNTIL = date(2026, 11, 1)
 BATCH = 5_000
-PHONE_PREFIX = {"UZ": "+99890", "TJ": "+99292", "KG": "+996555", "KZ": "+7701", "TM": "+99365",
-                "AZ": "+99450", "AF": "+9370"}
+PHONE_PREFIX = {
+    "UZ": "+99890",
+    "TJ": "+99292",
+    "KG": "+996555",
+    "KZ": "+7701",
+    "TM": "+99365",
+    "AZ": "+99450",
+    "AF": "+9370",
+}
 
 
 def _pick(rng: random.Random, shares: dict):
@@ -90,8 +97,15 @@ class _Seeder:
             "updated_at": stamp,
         }
 
-    def case(self, client_id: int, case_type: str, opened_on: date, region: str,
-             assigned_to: int | None, created_by: int) -> dict:
+    def case(
+        self,
+        client_id: int,
+        case_type: str,
+        opened_on: date,
+        region: str,
+        assigned_to: int | None,
+        created_by: int,
+    ) -> dict:
         rng = self.rng
         low, high = data.DAYS_TO_CLOSE[case_type]
         closes_on = opened_on + timedelta(days=rng.randint(low, high))
@@ -99,16 +113,27 @@ class _Seeder:
         stamp = _stamp(opened_on, rng)
         row = {
             "reference": _unique(new_case_reference, rng, self.references),
-            "client_id": client_id, "case_type": case_type, "opened_on": opened_on,
-            "region": region, "authority": self.authority(case_type, region),
+            "client_id": client_id,
+            "case_type": case_type,
+            "opened_on": opened_on,
+            "region": region,
+            "authority": self.authority(case_type, region),
             "summary": rng.choice(data.SUMMARIES[case_type]),
-            "created_by_id": created_by, "assigned_to_id": assigned_to,
+            "created_by_id": created_by,
+            "assigned_to_id": assigned_to,
             "outcome": rng.choices(list(OUTCOMES), data.OUTCOME_SHARES[case_type])[0]
-            if is_closed else None,
+            if is_closed
+            else None,
             "closed_on": closes_on if is_closed else None,
-            "created_at": stamp, "updated_at": stamp,
-            "offence_article": None, "ruling_on": None, "ruling_received_on": None,
-            "school_name": None, "school_grade": None, "refusal_on": None, "refusal_reason": None,
+            "created_at": stamp,
+            "updated_at": stamp,
+            "offence_article": None,
+            "ruling_on": None,
+            "ruling_received_on": None,
+            "school_name": None,
+            "school_grade": None,
+            "refusal_on": None,
+            "refusal_reason": None,
         }
         if case_type == "deportation_challenge":
             ruling_on = opened_on - timedelta(days=rng.randint(0, 4))
@@ -136,7 +161,9 @@ class _Seeder:
     def entries(self, case_id: int, case: dict) -> list[dict]:
         rng, opened_on = self.rng, case["opened_on"]
         end = case["closed_on"] or DEMO_UNTIL
-        kinds = ["note", "filing"] + (["hearing"] if case["case_type"] == "deportation_challenge" else [])
+        kinds = ["note", "filing"] + (
+            ["hearing"] if case["case_type"] == "deportation_challenge" else []
+        )
         rows = []
         for kind in kinds:
             day = opened_on + timedelta(days=rng.randint(0, 10))
@@ -149,8 +176,12 @@ class _Seeder:
 
     def entry(self, case_id, kind, day, body, case, outcome=None) -> dict:
         return {
-            "case_id": case_id, "kind": kind, "occurred_on": day, "body": body,
-            "outcome": outcome, "created_by_id": case["assigned_to_id"] or case["created_by_id"],
+            "case_id": case_id,
+            "kind": kind,
+            "occurred_on": day,
+            "body": body,
+            "outcome": outcome,
+            "created_by_id": case["assigned_to_id"] or case["created_by_id"],
             "created_at": _stamp(day, self.rng),
         }
 
@@ -162,7 +193,9 @@ class _Seeder:
             opened_on = DEMO_FROM + timedelta(days=int(self.span * rng.random() ** 0.8))
             region = _pick(rng, data.REGIONS)
             assigned = rng.choice(self.volunteers).id if rng.random() < 0.9 else None
-            created_by = assigned if assigned and rng.random() < 0.7 else rng.choice(self.coordinators).id
+            created_by = (
+                assigned if assigned and rng.random() < 0.7 else rng.choice(self.coordinators).id
+            )
             # About one client in eight comes back with another case.
             if clients and rng.random() < 0.12:
                 client_index = rng.randrange(len(clients))
@@ -173,7 +206,11 @@ class _Seeder:
         client_ids = _insert_returning_ids(Client, clients)
         cases = [self.case(client_ids[i], *rest) for i, *rest in plans]
         case_ids = _insert_returning_ids(Case, cases)
-        entries = [row for case_id, case in zip(case_ids, cases) for row in self.entries(case_id, case)]
+        entries = [
+            row
+            for case_id, case in zip(case_ids, cases, strict=True)
+            for row in self.entries(case_id, case)
+        ]
         db.session.execute(sa.insert(TimelineEntry.__table__), entries)
         return len(clients), len(cases)
 

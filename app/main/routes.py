@@ -27,13 +27,19 @@ def healthz():
 
 
 ERROR_TEXTS = {
-    400: lambda: (_("Bad request"), _("The form was out of date or incomplete. Go back, reload the page and try again.")),
+    400: lambda: (
+        _("Bad request"),
+        _("The form was out of date or incomplete. Go back, reload the page and try again."),
+    ),
     403: lambda: (_("Not allowed"), _("Your account may not open this page.")),
     404: lambda: (_("Not found"), _("There is no such page, or it is not available to you.")),
     405: lambda: (_("Not allowed"), _("This address does not take that kind of request.")),
     413: lambda: (_("Too large"), _("The upload is larger than allowed.")),
     422: lambda: (_("Check the form"), _("Some of what was sent could not be accepted.")),
-    500: lambda: (_("Something went wrong"), _("Nothing was saved. Try again; if it happens again, tell your coordinator.")),
+    500: lambda: (
+        _("Something went wrong"),
+        _("Nothing was saved. Try again; if it happens again, tell your coordinator."),
+    ),
 }
 
 

@@ -33,7 +33,9 @@ def upgrade() -> None:
         sa.Column("is_enabled", sa.Boolean(), nullable=False),
         _timestamp("last_login_at", nullable=True),
         _timestamp("created_at"),
-        sa.CheckConstraint("role IN ('volunteer', 'coordinator', 'admin')", name=op.f("ck_users_role")),
+        sa.CheckConstraint(
+            "role IN ('volunteer', 'coordinator', 'admin')", name=op.f("ck_users_role")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         sa.UniqueConstraint("email", name=op.f("uq_users_email")),
     )
@@ -52,7 +54,9 @@ def upgrade() -> None:
         sa.Column("created_by_id", sa.Integer()),
         _timestamp("updated_at"),
         _timestamp("created_at"),
-        sa.ForeignKeyConstraint(["created_by_id"], ["users.id"], name=op.f("fk_clients_created_by_id_users")),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"], ["users.id"], name=op.f("fk_clients_created_by_id_users")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_clients")),
         sa.UniqueConstraint("pseudonym", name=op.f("uq_clients_pseudonym")),
     )
@@ -82,12 +86,24 @@ def upgrade() -> None:
         _timestamp("created_at"),
         sa.CheckConstraint(f"case_type IN ({CASE_TYPES})", name=op.f("ck_cases_case_type")),
         sa.CheckConstraint(f"outcome IN ({OUTCOMES})", name=op.f("ck_cases_outcome")),
-        sa.CheckConstraint(f"refusal_reason IN ({REFUSAL_REASONS})", name=op.f("ck_cases_refusal_reason")),
-        sa.CheckConstraint("(outcome IS NULL) = (closed_on IS NULL)", name=op.f("ck_cases_outcome_with_date")),
-        sa.CheckConstraint("closed_on IS NULL OR closed_on >= opened_on", name=op.f("ck_cases_closed_after_opened")),
-        sa.ForeignKeyConstraint(["assigned_to_id"], ["users.id"], name=op.f("fk_cases_assigned_to_id_users")),
-        sa.ForeignKeyConstraint(["client_id"], ["clients.id"], name=op.f("fk_cases_client_id_clients")),
-        sa.ForeignKeyConstraint(["created_by_id"], ["users.id"], name=op.f("fk_cases_created_by_id_users")),
+        sa.CheckConstraint(
+            f"refusal_reason IN ({REFUSAL_REASONS})", name=op.f("ck_cases_refusal_reason")
+        ),
+        sa.CheckConstraint(
+            "(outcome IS NULL) = (closed_on IS NULL)", name=op.f("ck_cases_outcome_with_date")
+        ),
+        sa.CheckConstraint(
+            "closed_on IS NULL OR closed_on >= opened_on", name=op.f("ck_cases_closed_after_opened")
+        ),
+        sa.ForeignKeyConstraint(
+            ["assigned_to_id"], ["users.id"], name=op.f("fk_cases_assigned_to_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["client_id"], ["clients.id"], name=op.f("fk_cases_client_id_clients")
+        ),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"], ["users.id"], name=op.f("fk_cases_created_by_id_users")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_cases")),
         sa.UniqueConstraint("reference", name=op.f("uq_cases_reference")),
     )
@@ -106,8 +122,12 @@ def upgrade() -> None:
         _timestamp("created_at"),
         sa.CheckConstraint(f"kind IN ({ENTRY_KINDS})", name=op.f("ck_timeline_entries_kind")),
         sa.CheckConstraint(f"outcome IN ({OUTCOMES})", name=op.f("ck_timeline_entries_outcome")),
-        sa.ForeignKeyConstraint(["case_id"], ["cases.id"], name=op.f("fk_timeline_entries_case_id_cases")),
-        sa.ForeignKeyConstraint(["created_by_id"], ["users.id"], name=op.f("fk_timeline_entries_created_by_id_users")),
+        sa.ForeignKeyConstraint(
+            ["case_id"], ["cases.id"], name=op.f("fk_timeline_entries_case_id_cases")
+        ),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"], ["users.id"], name=op.f("fk_timeline_entries_created_by_id_users")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_timeline_entries")),
     )
     op.create_index(op.f("ix_timeline_entries_case_id"), "timeline_entries", ["case_id"])

@@ -20,9 +20,13 @@ def test_users_create_reads_the_password_from_standard_input(app):
 
 def test_users_create_refuses_a_short_password_and_an_unknown_role(app):
     runner = app.test_cli_runner()
-    short = runner.invoke(args=["users", "create", "a@example.org", "--role", "admin"], input="short\n")
+    short = runner.invoke(
+        args=["users", "create", "a@example.org", "--role", "admin"], input="short\n"
+    )
     assert short.exit_code != 0 and "at least 12" in short.output
-    role = runner.invoke(args=["users", "create", "a@example.org", "--role", "king"], input="x" * 20)
+    role = runner.invoke(
+        args=["users", "create", "a@example.org", "--role", "king"], input="x" * 20
+    )
     assert role.exit_code != 0
     with app.app_context():
         assert db.session.execute(sa.select(sa.func.count()).select_from(User)).scalar() == 0
@@ -31,6 +35,7 @@ def test_users_create_refuses_a_short_password_and_an_unknown_role(app):
 def test_users_create_refuses_a_duplicate_email(app, make):
     make.user("volunteer", email="v@example.org")
     result = app.test_cli_runner().invoke(
-        args=["users", "create", "V@example.org", "--role", "admin"], input="a good long passphrase\n"
+        args=["users", "create", "V@example.org", "--role", "admin"],
+        input="a good long passphrase\n",
     )
     assert result.exit_code != 0 and "already exists" in result.output

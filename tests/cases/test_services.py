@@ -7,7 +7,11 @@ import sqlalchemy as sa
 
 from app.cases.models import DECIDED, OUTCOMES, SUCCESSFUL, Case, TimelineEntry
 from app.cases.services import (
-    add_timeline_entry, close_case, open_case, reopen_case, update_case,
+    add_timeline_entry,
+    close_case,
+    open_case,
+    reopen_case,
+    update_case,
 )
 from app.errors import RuleViolation
 from app.extensions import db
@@ -15,8 +19,11 @@ from app.extensions import db
 pytestmark = pytest.mark.usefixtures("ctx")
 
 DEPORTATION = {
-    "case_type": "deportation_challenge", "opened_on": date(2025, 3, 3), "region": "Москва",
-    "offence_article": "КоАП 18.8 ч. 3.1", "ruling_on": date(2025, 3, 1),
+    "case_type": "deportation_challenge",
+    "opened_on": date(2025, 3, 3),
+    "region": "Москва",
+    "offence_article": "КоАП 18.8 ч. 3.1",
+    "ruling_on": date(2025, 3, 1),
     "ruling_received_on": date(2025, 3, 2),
 }
 
@@ -51,7 +58,9 @@ def test_close_records_outcome_date_and_a_timeline_entry(make):
     assert (case.outcome, case.closed_on, case.is_open) == ("partial", date(2025, 2, 1), False)
     closing = case.entries[-1]
     assert (closing.kind, closing.outcome, closing.body) == (
-        "closed", "partial", "Выдворение заменено штрафом",
+        "closed",
+        "partial",
+        "Выдворение заменено штрафом",
     )
 
 
@@ -118,18 +127,22 @@ def test_timeline_is_in_date_order_whatever_order_entries_were_added(make):
 
 def test_database_refuses_an_outcome_without_a_date(make):
     case = make.case()
-    with pytest.raises(sa.exc.IntegrityError):
-        with db.session.begin_nested():
-            db.session.execute(sa.update(Case.__table__).where(Case.__table__.c.id == case.id)
-                               .values(outcome="success"))
+    with pytest.raises(sa.exc.IntegrityError), db.session.begin_nested():
+        db.session.execute(
+            sa.update(Case.__table__)
+            .where(Case.__table__.c.id == case.id)
+            .values(outcome="success")
+        )
 
 
 def test_database_refuses_closing_before_opening(make):
     case = make.case(opened_on=date(2025, 1, 10))
-    with pytest.raises(sa.exc.IntegrityError):
-        with db.session.begin_nested():
-            db.session.execute(sa.update(Case.__table__).where(Case.__table__.c.id == case.id)
-                               .values(outcome="success", closed_on=date(2025, 1, 1)))
+    with pytest.raises(sa.exc.IntegrityError), db.session.begin_nested():
+        db.session.execute(
+            sa.update(Case.__table__)
+            .where(Case.__table__.c.id == case.id)
+            .values(outcome="success", closed_on=date(2025, 1, 1))
+        )
 
 
 def test_open_decided_and_successful_agree_in_python_and_sql(make):

@@ -18,7 +18,9 @@ def _seeded_dump(backend, folder, name, cases, seed):
     app = create_app(TestConfig(fresh_database(backend, folder, name), folder))
     with app.app_context():
         upgrade()
-        result = app.test_cli_runner().invoke(args=["demo", "seed", "--cases", str(cases), "--seed", str(seed)])
+        result = app.test_cli_runner().invoke(
+            args=["demo", "seed", "--cases", str(cases), "--seed", str(seed)]
+        )
         assert result.exit_code == 0, result.output
         dump = {
             table.name: db.session.execute(sa.select(table).order_by(*table.primary_key)).all()
@@ -46,13 +48,20 @@ def test_demo_data_looks_like_the_work(app, ctx):
     names = db.session.execute(sa.select(Client.full_name)).scalars().all()
     assert all(re.fullmatch(r"[А-ЯЁа-яё]+ [А-ЯЁа-яё]+", n) for n in names)
     regions = set(db.session.execute(sa.select(Case.region)).scalars())
-    assert {"Москва", "Московская область", "Санкт-Петербург", "Екатеринбург", "Новосибирск"} <= regions
+    assert {
+        "Москва",
+        "Московская область",
+        "Санкт-Петербург",
+        "Екатеринбург",
+        "Новосибирск",
+    } <= regions
     assert set(db.session.execute(sa.select(Client.citizenship)).scalars()) >= {"UZ", "TJ", "KG"}
 
     def rate(case_type):
         successful, decided = db.session.execute(
-            sa.select(sa.func.count().filter(Case.is_successful), sa.func.count().filter(Case.is_decided))
-            .where(Case.case_type == case_type)
+            sa.select(
+                sa.func.count().filter(Case.is_successful), sa.func.count().filter(Case.is_decided)
+            ).where(Case.case_type == case_type)
         ).one()
         return successful / decided
 

@@ -16,8 +16,13 @@ ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 PASSWORD = "browser test passphrase"
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 
@@ -38,13 +43,33 @@ def live_server(tmp_path_factory):
     }
     flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
     subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
-    subprocess.run([*flask, "users", "create", "volunteer@example.org", "--role", "volunteer"],
-                   cwd=ROOT, env=env, check=True, capture_output=True, input=PASSWORD + "\n", text=True)
+    subprocess.run(
+        [*flask, "users", "create", "volunteer@example.org", "--role", "volunteer"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        input=PASSWORD + "\n",
+        text=True,
+    )
     port = _free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}",
-         "--workers", "2", "wsgi:app"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--config",
+            "gunicorn.conf.py",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "wsgi:app",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     base = f"http://127.0.0.1:{port}"
     for _ in range(100):
@@ -66,9 +91,11 @@ def live_server(tmp_path_factory):
 def browser():
     if not os.path.exists(CHROMIUM):
         if os.environ.get("CI"):
-            pytest.fail("chromium is missing in CI: scripts/ensure-chromium should have installed it")
+            pytest.fail(
+                "chromium is missing in CI: scripts/ensure-chromium should have installed it"
+            )
         pytest.skip("browser tests skipped: Debian's chromium is not installed")
-    from playwright.sync_api import sync_playwright  # noqa: PLC0415
+    from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -81,16 +108,39 @@ def phone(browser, live_server):
     """A phone-sized page that fails the test on a console error (CSP violations included), a
     stylesheet, script or image that fails to load, or any request to another host. (A page
     itself may answer 4xx: a refused form is a 422.)"""
-    context = browser.new_context(viewport={"width": 390, "height": 844}, base_url=live_server,
-                                  locale="ru-RU", is_mobile=True, has_touch=True)
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844},
+        base_url=live_server,
+        locale="ru-RU",
+        is_mobile=True,
+        has_touch=True,
+    )
     page = context.new_page()
     problems: list[str] = []
-    page.on("console", lambda m: problems.append(m.text)
-            if m.type == "error" and not m.text.startswith("Failed to load resource") else None)
-    page.on("response", lambda r: problems.append(f"{r.status}: {r.url}")
-            if r.status >= 400 and r.request.resource_type != "document" else None)
-    page.on("request", lambda r: problems.append(f"off-site: {r.url}")
-            if not r.url.startswith(live_server) and not r.url.startswith("data:") else None)
+    page.on(
+        "console",
+        lambda m: (
+            problems.append(m.text)
+            if m.type == "error" and not m.text.startswith("Failed to load resource")
+            else None
+        ),
+    )
+    page.on(
+        "response",
+        lambda r: (
+            problems.append(f"{r.status}: {r.url}")
+            if r.status >= 400 and r.request.resource_type != "document"
+            else None
+        ),
+    )
+    page.on(
+        "request",
+        lambda r: (
+            problems.append(f"off-site: {r.url}")
+            if not r.url.startswith(live_server) and not r.url.startswith("data:")
+            else None
+        ),
+    )
     yield page
     context.close()
     assert problems == []
