@@ -3,13 +3,10 @@ TEST_DATABASE_URL is set. The schema is built once per backend; each test runs i
 transaction that is rolled back, so tests never see each other's rows."""
 
 import pytest
-from flask_migrate import upgrade
 from flask_sqlalchemy.session import Session
 
-from app import create_app
 from app.extensions import db
-from config import TestConfig
-from tests.databases import BACKENDS, fresh_database
+from tests.databases import BACKENDS, app_on_fresh_database
 from tests.factories import Factories
 
 
@@ -20,13 +17,8 @@ def backend(request) -> str:
 
 @pytest.fixture(scope="session")
 def migrated_app(backend, tmp_path_factory):
-    folder = tmp_path_factory.mktemp(f"app-{backend}")
-    app = create_app(TestConfig(fresh_database(backend, folder, "app"), folder))
-    with app.app_context():
-        upgrade()
-    yield app
-    with app.app_context():
-        db.engine.dispose()
+    with app_on_fresh_database(backend, tmp_path_factory.mktemp(f"app-{backend}"), "app") as app:
+        yield app
 
 
 class _JoinedSession(Session):

@@ -5,25 +5,18 @@ import time
 
 import pytest
 import sqlalchemy as sa
-from flask_migrate import upgrade
 
-from app import create_app
 from app.clients.models import Client
 from app.clients.services import create_client
 from app.database import _begin_mode
 from app.extensions import db
-from config import TestConfig
-from tests.databases import fresh_database
+from tests.databases import app_on_fresh_database
 
 
 @pytest.fixture
 def sqlite_app(tmp_path):
-    app = create_app(TestConfig(fresh_database("sqlite", tmp_path, "concurrency"), tmp_path))
-    with app.app_context():
-        upgrade()
-    yield app
-    with app.app_context():
-        db.engine.dispose()
+    with app_on_fresh_database("sqlite", tmp_path, "concurrency") as app:
+        yield app
 
 
 def test_sqlite_runs_with_wal_foreign_keys_and_a_busy_timeout(sqlite_app):

@@ -7,19 +7,17 @@ from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 
 import app.models  # noqa: F401  all models in the metadata
-from app import create_app
 from app.extensions import db
-from config import TestConfig
-from tests.databases import BACKENDS, fresh_database
+from tests.databases import BACKENDS, app_on_fresh_database
 
 
 @pytest.fixture(params=BACKENDS)
 def empty_app(request, tmp_path):
-    app = create_app(TestConfig(fresh_database(request.param, tmp_path, "migrations"), tmp_path))
-    with app.app_context():
+    with (
+        app_on_fresh_database(request.param, tmp_path, "migrations", migrated=False) as app,
+        app.app_context(),
+    ):
         yield app
-        db.session.remove()
-        db.engine.dispose()
 
 
 def _tables() -> set[str]:

@@ -1,3 +1,5 @@
+from collections.abc import Callable
+
 from flask import (
     Blueprint,
     current_app,
@@ -19,6 +21,7 @@ from app.cases.forms import (
     ReopenCaseForm,
     TimelineEntryForm,
 )
+from app.cases.models import Case
 from app.cases.queries import case_page, regions_in_use
 from app.cases.services import (
     add_timeline_entry,
@@ -45,13 +48,35 @@ def _form_status(*forms) -> int:
     return 422 if any(f.errors for f in forms) else 200
 
 
-def _attach(error: RuleViolation, form) -> None:
-    """Show a service's refusal beside its field, or above the form."""
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = [*field.errors, error.message]
-    else:
-        form.form_errors.append(error.message)
+def _write(form, write: Callable[[], Case], message: Callable[[Case], str]):
+    """Run one service write. Done: commit, say so, and redirect to the case (POST/redirect/GET).
+    Refused by a rule: roll back, show the reason beside its field (or above the form), and
+    return None so the route renders the form again."""
+    try:
+        case = write()
+    except RuleViolation as refusal:
+        db.session.rollback()
+        field = getattr(form, refusal.field, None) if refusal.field else None
+        if field is not None:
+            field.errors = [*field.errors, refusal.message]
+        else:
+            form.form_errors.append(refusal.message)
+        return None
+    db.session.commit()
+    flash(message(case), "success")
+    return redirect(url_for("cases.show_case", reference=case.reference))
+
+
+def _opened(case: Case) -> str:
+    return _("Case %(reference)s opened.", reference=case.reference)
+
+
+def _render_case(case: Case, status: int = 200, **forms):
+    """The case page; ``forms`` replaces a blank form with one that holds errors."""
+    forms.setdefault("entry_form", TimelineEntryForm(formdata=None))
+    forms.setdefault("close_form", CloseCaseForm(formdata=None))
+    forms.setdefault("reopen_form", ReopenCaseForm(formdata=None))
+    return render_template("cases/detail.html", case=case, **forms), status
 
 
 @bp.route("/")
@@ -71,10 +96,8 @@ def list_cases():
         regions=regions_in_use(),
     )
     form.validate()
-    page = request.args.get("page", 1, type=int)
-    pagination = case_page(
-        form.filters(), current_user, max(page, 1), current_app.config["CASES_PER_PAGE"]
-    )
+    page = max(request.args.get("page", 1, type=int), 1)
+    pagination = case_page(form.filters(), current_user, page, current_app.config["CASES_PER_PAGE"])
     return render_template("cases/list.html", form=form, pagination=pagination)
 
 
@@ -83,23 +106,21 @@ def list_cases():
 def intake():
     """Log a new case for a new client, on one page."""
     client_form = ClientForm(prefix="client")
-    case_form = _case_form(prefix="case", meta={"csrf": False})
-    if request.method == "POST":
-        both_valid = client_form.validate_on_submit() & case_form.validate()
-        if both_valid:
-            try:
-                client = create_client(client_form.data, by=current_user)
-                case = open_case(client, case_form.case_data(), by=current_user)
-            except RuleViolation as e:
-                db.session.rollback()
-                _attach(e, case_form)
-            else:
-                db.session.commit()
-                flash(_("Case %(reference)s opened.", reference=case.reference), "success")
-                return redirect(url_for("cases.show_case", reference=case.reference))
+    form = _case_form(prefix="case", meta={"csrf": False})
+    # Both forms are validated, so every error shows at once.
+    if (client_form.validate_on_submit() & form.validate_on_submit()) and (
+        done := _write(
+            form,
+            lambda: open_case(
+                create_client(client_form.data, by=current_user), form.case_data(), by=current_user
+            ),
+            _opened,
+        )
+    ):
+        return done
     return render_template(
-        "cases/intake.html", client_form=client_form, form=case_form, regions=regions_in_use()
-    ), _form_status(client_form, case_form)
+        "cases/intake.html", client_form=client_form, form=form, regions=regions_in_use()
+    ), _form_status(client_form, form)
 
 
 @bp.route("/clients/<pseudonym>/cases/new", methods=["GET", "POST"])
@@ -108,26 +129,13 @@ def new_case(pseudonym: str):
     """Open another case for an existing client."""
     client = load_client_or_404(pseudonym, current_user)
     form = _case_form()
-    if form.validate_on_submit():
-        try:
-            case = open_case(client, form.case_data(), by=current_user)
-        except RuleViolation as e:
-            db.session.rollback()
-            _attach(e, form)
-        else:
-            db.session.commit()
-            flash(_("Case %(reference)s opened.", reference=case.reference), "success")
-            return redirect(url_for("cases.show_case", reference=case.reference))
+    if form.validate_on_submit() and (
+        done := _write(form, lambda: open_case(client, form.case_data(), by=current_user), _opened)
+    ):
+        return done
     return render_template(
         "cases/form.html", form=form, client=client, case=None, regions=regions_in_use()
     ), _form_status(form)
-
-
-def _render_case(case, status: int = 200, **forms):
-    forms.setdefault("entry_form", TimelineEntryForm(formdata=None))
-    forms.setdefault("close_form", CloseCaseForm(formdata=None))
-    forms.setdefault("reopen_form", ReopenCaseForm(formdata=None))
-    return render_template("cases/detail.html", case=case, **forms), status
 
 
 @bp.route("/cases/<reference>")
@@ -143,16 +151,14 @@ def edit_case(reference: str):
     """Change a case's details."""
     case = load_case_or_404(reference, current_user)
     form = _case_form(obj=case)
-    if form.validate_on_submit():
-        try:
-            update_case(case, form.case_data(), by=current_user)
-        except RuleViolation as e:
-            db.session.rollback()
-            _attach(e, form)
-        else:
-            db.session.commit()
-            flash(_("Case saved."), "success")
-            return redirect(url_for("cases.show_case", reference=case.reference))
+    if form.validate_on_submit() and (
+        done := _write(
+            form,
+            lambda: update_case(case, form.case_data(), by=current_user),
+            lambda _case: _("Case saved."),
+        )
+    ):
+        return done
     return render_template(
         "cases/form.html", form=form, client=case.client, case=case, regions=regions_in_use()
     ), _form_status(form)
@@ -164,12 +170,19 @@ def add_entry(reference: str):
     """Add a note, hearing, filing or decision to the timeline."""
     case = load_case_or_404(reference, current_user)
     form = TimelineEntryForm()
-    if not form.validate_on_submit():
-        return _render_case(case, 422, entry_form=form)
-    add_timeline_entry(case, form.kind.data, form.occurred_on.data, form.body.data, by=current_user)
-    db.session.commit()
-    flash(_("Added to the timeline."), "success")
-    return redirect(url_for("cases.show_case", reference=case.reference))
+    if form.validate_on_submit() and (
+        done := _write(
+            form,
+            lambda: (
+                add_timeline_entry(
+                    case, form.kind.data, form.occurred_on.data, form.body.data, by=current_user
+                ).case
+            ),
+            lambda _case: _("Added to the timeline."),
+        )
+    ):
+        return done
+    return _render_case(case, 422, entry_form=form)
 
 
 @bp.route("/cases/<reference>/close", methods=["POST"])
@@ -178,18 +191,16 @@ def close(reference: str):
     """Close the case with an outcome and the date it was reached."""
     case = load_case_or_404(reference, current_user)
     form = CloseCaseForm()
-    if form.validate_on_submit():
-        try:
-            close_case(
+    if form.validate_on_submit() and (
+        done := _write(
+            form,
+            lambda: close_case(
                 case, form.outcome.data, form.closed_on.data, by=current_user, note=form.note.data
-            )
-        except RuleViolation as e:
-            db.session.rollback()
-            _attach(e, form)
-        else:
-            db.session.commit()
-            flash(_("Case closed: %(outcome)s.", outcome=case.outcome_label), "success")
-            return redirect(url_for("cases.show_case", reference=case.reference))
+            ),
+            lambda closed: _("Case closed: %(outcome)s.", outcome=closed.outcome_label),
+        )
+    ):
+        return done
     return _render_case(case, 422, close_form=form)
 
 
@@ -199,14 +210,12 @@ def reopen(reference: str):
     """Reopen a closed case; the timeline keeps the outcome it had."""
     case = load_case_or_404(reference, current_user)
     form = ReopenCaseForm()
-    if form.validate_on_submit():
-        try:
-            reopen_case(case, by=current_user, note=form.note.data)
-        except RuleViolation as e:
-            db.session.rollback()
-            _attach(e, form)
-        else:
-            db.session.commit()
-            flash(_("Case reopened."), "success")
-            return redirect(url_for("cases.show_case", reference=case.reference))
+    if form.validate_on_submit() and (
+        done := _write(
+            form,
+            lambda: reopen_case(case, by=current_user, note=form.note.data),
+            lambda _case: _("Case reopened."),
+        )
+    ):
+        return done
     return _render_case(case, 422, reopen_form=form)

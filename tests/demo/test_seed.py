@@ -4,20 +4,15 @@ import re
 
 import pytest
 import sqlalchemy as sa
-from flask_migrate import upgrade
 
-from app import create_app
 from app.cases.models import Case
 from app.clients.models import Client
 from app.extensions import db
-from config import TestConfig
-from tests.databases import BACKENDS, fresh_database
+from tests.databases import BACKENDS, app_on_fresh_database
 
 
 def _seeded_dump(backend, folder, name, cases, seed):
-    app = create_app(TestConfig(fresh_database(backend, folder, name), folder))
-    with app.app_context():
-        upgrade()
+    with app_on_fresh_database(backend, folder, name) as app, app.app_context():
         result = app.test_cli_runner().invoke(
             args=["demo", "seed", "--cases", str(cases), "--seed", str(seed)]
         )
@@ -26,8 +21,6 @@ def _seeded_dump(backend, folder, name, cases, seed):
             table.name: db.session.execute(sa.select(table).order_by(*table.primary_key)).all()
             for table in db.metadata.sorted_tables
         }
-        db.session.remove()
-        db.engine.dispose()
     return result.output, dump
 
 
