@@ -33,9 +33,10 @@ class Config:
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     SQLITE_BUSY_TIMEOUT_MS = 15_000
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
-    SESSION_COOKIE_HTTPONLY = True
-    SESSION_COOKIE_SAMESITE = "Lax"
-    REMEMBER_COOKIE_HTTPONLY = True
+    # The session cookie holds only a random token (app/auth/sessions.py); it is HttpOnly,
+    # SameSite=Lax, and Secure whenever the request came over HTTPS.
+    SESSION_COOKIE_NAME = "huquq_session"
+    SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "") == "1"
     MAX_CONTENT_LENGTH = 5 * 1024 * 1024
     CASES_PER_PAGE = 25
     BABEL_DEFAULT_LOCALE = "en"

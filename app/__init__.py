@@ -1,6 +1,7 @@
 """The application factory."""
 
 import logging
+from importlib import import_module
 from pathlib import Path
 
 from flask import Flask, request
@@ -37,7 +38,11 @@ def create_app(config=None) -> Flask:
 
 
 def _init_extensions(app: Flask) -> None:
+    from flask_sqlalchemy.session import Session as FlaskSession
+
+    from app.audit.services import install as install_audit
     from app.auth.models import User
+    from app.auth.sessions import DatabaseSessionInterface
     from app.database import configure_sqlite
 
     db.init_app(app)
@@ -48,21 +53,28 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app)
     app.jinja_env.globals["get_locale"] = get_locale
+    import_module("app.models")  # every model mapped before the audit hooks go in
+    install_audit(FlaskSession)
+    app.session_interface = DatabaseSessionInterface()
     login_manager.init_app(app)
-    login_manager.session_protection = "strong"
+    # Sessions are server-side and revocable; "strong" would also log a volunteer out each
+    # time their phone changes network, so a changed address only marks the session non-fresh.
+    login_manager.session_protection = "basic"
 
     @login_manager.user_loader
     def load_user(user_id: str):
-        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        return user if user is not None and user.is_enabled else None
 
 
 def _register_blueprints(app: Flask) -> None:
+    from app.audit.routes import bp as audit_bp
     from app.auth.routes import bp as auth_bp
     from app.cases.routes import bp as cases_bp
     from app.clients.routes import bp as clients_bp
     from app.main.routes import bp as main_bp
 
-    for bp in (main_bp, auth_bp, clients_bp, cases_bp):
+    for bp in (main_bp, auth_bp, audit_bp, clients_bp, cases_bp):
         app.register_blueprint(bp)
 
 

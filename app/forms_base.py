@@ -64,6 +64,14 @@ class QueryForm(Form):
     class Meta(_CleaningMeta, Form.Meta):
         pass
 
+    def filters(self) -> dict:
+        """The filters that validated, by field name; a bad value is dropped (and shown)."""
+        return {
+            name: field.data
+            for name, field in self._fields.items()
+            if field.data not in (None, "") and not field.errors
+        }
+
 
 def not_in_future(form, field):
     if field.data is not None and field.data > date.today():

@@ -1,8 +1,17 @@
 """Every area's models, imported together so that the metadata (migrations, drift check) is
 complete."""
 
-from app.auth.models import User
+from app.audit.models import AuditEvent
+from app.auth.models import LoginFailure, User, UserSession
 from app.cases.models import Case, TimelineEntry
 from app.clients.models import Client
 
-__all__ = ["Case", "Client", "TimelineEntry", "User"]
+__all__ = [
+    "AuditEvent",
+    "Case",
+    "Client",
+    "LoginFailure",
+    "TimelineEntry",
+    "User",
+    "UserSession",
+]

@@ -7,6 +7,7 @@ from alembic import context
 from flask import current_app
 
 import app.models  # noqa: F401  every model, so the metadata is complete
+from app.models_base import UtcDateTime
 
 config = context.config
 if config.config_file_name is not None and not logging.getLogger().handlers:
@@ -20,10 +21,18 @@ def _skip_empty_autogenerate(context, revision, directives) -> None:
         directives[:] = []
 
 
+def _render_item(kind, obj, autogen_context):
+    """Write our UTC timestamp type as the plain column type it stores."""
+    if kind == "type" and isinstance(obj, UtcDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
 def run_migrations() -> None:
     options = dict(current_app.extensions["migrate"].configure_args)
     options.setdefault("process_revision_directives", _skip_empty_autogenerate)
     options.setdefault("compare_type", True)
+    options.setdefault("render_item", _render_item)
     with db.engine.connect() as connection:
         context.configure(connection=connection, target_metadata=db.metadata, **options)
         with context.begin_transaction():

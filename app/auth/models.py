@@ -15,6 +15,9 @@ ROLES = {VOLUNTEER: _l("volunteer"), COORDINATOR: _l("coordinator"), ADMIN: _l("
 class User(UserMixin, CreatedAtMixin, db.Model):
     __tablename__ = "users"
     __table_args__ = (sa.CheckConstraint(check_in("role", ROLES), name="role"),)
+    __audited__ = True
+    __audit_redact__ = frozenset({"password_hash"})
+    __audit_skip__ = frozenset({"last_login_at"})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(sa.String(254), unique=True)
@@ -43,3 +46,31 @@ class User(UserMixin, CreatedAtMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role}>"
+
+
+class UserSession(db.Model):
+    """A server-side login session. The browser's cookie holds only a random token; the table
+    keeps its SHA-256, so a copy of the database cannot be replayed as a live session."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    data: Mapped[str] = mapped_column(sa.Text, default="{}")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    ended_reason: Mapped[str | None] = mapped_column(sa.String(16))
+
+
+class LoginFailure(db.Model):
+    """A failed login, keyed by a keyed hash of the email typed (known or not), so throttling
+    holds across workers and restarts without keeping what strangers typed."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (sa.Index(None, "account_key", "failed_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_key: Mapped[str] = mapped_column(sa.String(64))
+    failed_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -2,7 +2,7 @@
 
 import sqlalchemy as sa
 
-from app.auth.models import ADMIN, COORDINATOR, VOLUNTEER, User
+from app.auth.models import ADMIN, COORDINATOR, VOLUNTEER, LoginFailure, User
 from app.extensions import db
 
 
@@ -25,3 +25,21 @@ def assignable_users() -> list[tuple[int, str]]:
         .order_by(User.email)
     )
     return [tuple(row) for row in db.session.execute(query)]
+
+
+def recent_failures(account_key: str, limit: int) -> list:
+    """The times of the latest failed logins for this account key, newest first."""
+    query = (
+        sa.select(LoginFailure.failed_at)
+        .where(LoginFailure.account_key == account_key)
+        .order_by(LoginFailure.failed_at.desc())
+        .limit(limit)
+    )
+    return list(db.session.execute(query).scalars())
+
+
+def all_users() -> list[User]:
+    """Every account, enabled first, then by email."""
+    return list(
+        db.session.execute(sa.select(User).order_by(User.is_enabled.desc(), User.email)).scalars()
+    )

@@ -1,14 +1,29 @@
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from app.access import EVERYONE, public, roles
-from app.auth.forms import LoginForm, SetupForm
-from app.auth.models import ADMIN
-from app.auth.queries import has_users
-from app.auth.services import authenticate, create_user
+from app.auth.forms import (
+    ConfirmForm,
+    LoginForm,
+    NewUserForm,
+    PasswordChangeForm,
+    SetupForm,
+    UserForm,
+)
+from app.auth.models import ADMIN, User
+from app.auth.queries import all_users, has_users
+from app.auth.services import (
+    AccountLocked,
+    authenticate,
+    change_password,
+    change_role,
+    create_user,
+    end_user_sessions,
+    set_enabled,
+)
 from app.errors import RuleViolation
 from app.extensions import db
 
@@ -17,16 +32,26 @@ bp = Blueprint("auth", __name__)
 
 def _safe_next(target: str | None) -> str:
     """Only a path on this site: never an open redirect."""
-    if target:
+    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
         parts = urlsplit(target)
-        if (
-            not parts.scheme
-            and not parts.netloc
-            and target.startswith("/")
-            and not target.startswith("//")
-        ):
+        if not parts.scheme and not parts.netloc:
             return target
     return url_for("cases.list_cases")
+
+
+def _status(form) -> int:
+    return 422 if form.errors else 200
+
+
+def _refuse(form, refusal: RuleViolation) -> None:
+    db.session.rollback()
+    field = getattr(form, refusal.field, None) if refusal.field else None
+    (field.errors if field is not None else form.form_errors).append(refusal.message)
+
+
+def _start_session(user: User) -> None:
+    login_user(user)
+    session.rotate()  # a new token: one planted before login is worthless
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -39,21 +64,31 @@ def login():
         return redirect(_safe_next(request.args.get("next")))
     form = LoginForm()
     if form.validate_on_submit():
-        user = authenticate(form.email.data, form.password.data)
-        if user is not None:
+        try:
+            user = authenticate(form.email.data, form.password.data)
+        except AccountLocked:
             db.session.commit()
-            login_user(user)
-            return redirect(_safe_next(request.args.get("next")))
-        db.session.rollback()
-        form.password.errors.append(_("Wrong email or password."))
-    return render_template("auth/login.html", form=form), 200 if not form.errors else 422
+            form.form_errors.append(
+                _(
+                    "Too many failed attempts: this account is locked for 15 minutes. "
+                    "Try again later, or ask your coordinator."
+                )
+            )
+        else:
+            db.session.commit()
+            if user is not None:
+                _start_session(user)
+                return redirect(_safe_next(request.args.get("next")))
+            form.password.errors = [_("Wrong email or password.")]
+    return render_template("auth/login.html", form=form), _status(form)
 
 
 @bp.route("/logout", methods=["POST"])
 @roles(*EVERYONE)
 def logout():
-    """End the session."""
+    """End the session: its cookie stops working."""
     logout_user()
+    session.end("logout")
     flash(_("You are logged out."), "info")
     return redirect(url_for("auth.login"))
 
@@ -68,12 +103,99 @@ def setup():
     if form.validate_on_submit():
         try:
             user = create_user(form.email.data, ADMIN, form.password.data, by=None)
-        except RuleViolation as e:
-            db.session.rollback()
-            getattr(form, e.field or "email").errors.append(e.message)
+        except RuleViolation as refusal:
+            _refuse(form, refusal)
         else:
             db.session.commit()
-            login_user(user)
+            _start_session(user)
             flash(_("Welcome. Your admin account is ready."), "success")
             return redirect(url_for("cases.list_cases"))
-    return render_template("auth/setup.html", form=form), 200 if not form.errors else 422
+    return render_template("auth/setup.html", form=form), _status(form)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@roles(*EVERYONE)
+def password():
+    """Change one's own password; other sessions of the account end."""
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        try:
+            change_password(
+                current_user,
+                form.current.data,
+                form.password.data,
+                by=current_user,
+                keep_session=session.row_id,
+            )
+        except RuleViolation as refusal:
+            _refuse(form, refusal)
+        else:
+            db.session.commit()
+            session.rotate()
+            flash(_("Password changed. Your other sessions have ended."), "success")
+            return redirect(url_for("cases.list_cases"))
+    return render_template("auth/password.html", form=form), _status(form)
+
+
+@bp.route("/admin/users")
+@roles(ADMIN)
+def list_users():
+    """Every account, with its role and state."""
+    return render_template("auth/users.html", users=all_users(), form=ConfirmForm())
+
+
+@bp.route("/admin/users/new", methods=["GET", "POST"])
+@roles(ADMIN)
+def new_user():
+    """Create an account."""
+    form = NewUserForm()
+    if form.validate_on_submit():
+        try:
+            user = create_user(form.email.data, form.role.data, form.password.data, by=current_user)
+        except RuleViolation as refusal:
+            _refuse(form, refusal)
+        else:
+            db.session.commit()
+            flash(_("Account %(email)s created.", email=user.email), "success")
+            return redirect(url_for("auth.list_users"))
+    return render_template("auth/new_user.html", form=form), _status(form)
+
+
+def _user_or_404(user_id: int) -> User:
+    return db.session.get(User, user_id) or abort(404)
+
+
+@bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
+@roles(ADMIN)
+def edit_user(user_id: int):
+    """Change an account's role, or disable and re-enable it (accounts are never deleted)."""
+    user = _user_or_404(user_id)
+    form = UserForm(obj=user)
+    if form.validate_on_submit():
+        try:
+            change_role(user, form.role.data, by=current_user)
+            if form.is_enabled.data != user.is_enabled:
+                set_enabled(user, form.is_enabled.data, by=current_user)
+        except RuleViolation as refusal:
+            _refuse(form, refusal)
+        else:
+            db.session.commit()
+            flash(_("Account %(email)s saved.", email=user.email), "success")
+            return redirect(url_for("auth.list_users"))
+    return render_template(
+        "auth/edit_user.html", user=user, form=form, end_form=ConfirmForm(formdata=None)
+    ), _status(form)
+
+
+@bp.route("/admin/users/<int:user_id>/sessions/end", methods=["POST"])
+@roles(ADMIN)
+def end_sessions_of(user_id: int):
+    """End every session of an account now (a lost or seized phone)."""
+    user = _user_or_404(user_id)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    ended = end_user_sessions(user, by=current_user)
+    db.session.commit()
+    flash(_("%(n)d sessions of %(email)s ended.", n=ended, email=user.email), "success")
+    return redirect(url_for("auth.edit_user", user_id=user.id))

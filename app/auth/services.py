@@ -1,18 +1,32 @@
-"""Accounts: creating users and checking passwords. The caller commits."""
+"""Accounts: creating and changing users, checking passwords, throttling logins.
+Each write takes the acting user and is audited; the caller commits."""
+
+import hashlib
+import hmac
+from datetime import timedelta
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from flask_babel import gettext as _
+from zxcvbn import zxcvbn
 
-from app.auth.models import ROLES, User
-from app.auth.queries import user_by_email
+from app import models_base
+from app.audit.services import acting
+from app.auth.models import ROLES, LoginFailure, User
+from app.auth.queries import recent_failures, user_by_email
+from app.auth.sessions import end_sessions
 from app.errors import RuleViolation
 from app.extensions import db
-from app.models_base import utcnow
 
 PASSWORD_MIN, PASSWORD_MAX = 12, 128
+MIN_STRENGTH = 3  # zxcvbn's score, 0–4: "safely unguessable" and up
+MAX_FAILURES, FAILURE_WINDOW, LOCKOUT = 5, timedelta(minutes=15), timedelta(minutes=15)
+
+
+class AccountLocked(Exception):
+    """Too many failed logins for this email: no password is checked until the lock ends."""
 
 
 def _hasher() -> PasswordHasher:
@@ -20,35 +34,47 @@ def _hasher() -> PasswordHasher:
     return PasswordHasher(**current_app.config.get("ARGON2_PARAMS", {}))
 
 
+_DUMMY_HASHES: dict[str, str] = {}
+
+
 def _dummy_hash() -> str:
-    """Checked against when the email is unknown, so that answer takes as long as a wrong one."""
+    """Checked against when the email is unknown or locked, so every refusal takes as long."""
     params = repr(sorted(current_app.config.get("ARGON2_PARAMS", {}).items()))
     if params not in _DUMMY_HASHES:
         _DUMMY_HASHES[params] = _hasher().hash("not-a-real-password")
     return _DUMMY_HASHES[params]
 
 
-_DUMMY_HASHES: dict[str, str] = {}
-
-
-def password_problem(password: str) -> str | None:
+def password_problem(password: str, email: str = "") -> str | None:
     """Why this password may not be used, or None."""
     if len(password) < PASSWORD_MIN:
         return _("Use at least %(n)d characters.", n=PASSWORD_MIN)
     if len(password) > PASSWORD_MAX:
         return _("Use at most %(n)d characters.", n=PASSWORD_MAX)
+    # zxcvbn is slow on very long input and only needs the start to judge it.
+    verdict = zxcvbn(password[:64], user_inputs=[email, *email.split("@"), "huquq"])
+    if verdict["score"] < MIN_STRENGTH:
+        feedback = verdict["feedback"]
+        reason = feedback.get("warning") or _("This password is easy to guess.")
+        hint = " ".join(feedback.get("suggestions") or [_("Add another word or two.")])
+        return f"{reason} {hint}".strip()
     return None
 
 
+def _normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
 def create_user(email: str, role: str, password: str | None, by: User | None) -> User:
-    email = email.strip().lower()
+    acting(by)
+    email = _normalise_email(email)
     if role not in ROLES:
         raise RuleViolation(_("Unknown role."), field="role")
-    if "@" not in email or len(email) > 254:
+    if "@" not in email or len(email) > 254 or any(c.isspace() for c in email):
         raise RuleViolation(_("Enter a valid email address."), field="email")
-    if db.session.execute(sa.select(User.id).where(User.email == email)).first():
+    if user_by_email(email) is not None:
         raise RuleViolation(_("An account with this email already exists."), field="email")
-    if password is not None and (problem := password_problem(password)):
+    if password is not None and (problem := password_problem(password, email)):
         raise RuleViolation(problem, field="password")
     user = User(
         email=email, role=role, password_hash=_hasher().hash(password) if password else None
@@ -58,20 +84,109 @@ def create_user(email: str, role: str, password: str | None, by: User | None) ->
     return user
 
 
-def authenticate(email: str, password: str) -> User | None:
-    """The enabled user with these credentials, or None. Rehashes the password when the
-    hashing parameters have changed since it was set."""
-    user = user_by_email(email) if len(email) <= 254 else None
-    hasher = _hasher()
-    known = user is not None and user.password_hash is not None
-    stored = user.password_hash if known else _dummy_hash()
+def change_role(user: User, role: str, by: User) -> User:
+    acting(by)
+    if role not in ROLES:
+        raise RuleViolation(_("Unknown role."), field="role")
+    if user.id == by.id and role != user.role:
+        raise RuleViolation(_("You cannot change your own role."), field="role")
+    user.role = role
+    db.session.flush()
+    return user
+
+
+def set_enabled(user: User, enabled: bool, by: User) -> User:
+    """Disable (every session ends) or re-enable an account. Accounts are never deleted, so
+    the history of what they did stays readable."""
+    acting(by)
+    if user.id == by.id and not enabled:
+        raise RuleViolation(_("You cannot disable your own account."))
+    user.is_enabled = enabled
+    db.session.flush()
+    if not enabled:
+        end_sessions(user.id, "disabled")
+    return user
+
+
+def change_password(user: User, current: str, new: str, by: User, keep_session: int | None) -> None:
+    """The user's own password change: the current one is asked again; every other session
+    of theirs ends."""
+    acting(by)
     try:
-        hasher.verify(stored, password)
+        _hasher().verify(user.password_hash or _dummy_hash(), current)
     except (VerificationError, InvalidHashError):
+        raise RuleViolation(_("That is not your current password."), field="current") from None
+    if problem := password_problem(new, user.email):
+        raise RuleViolation(problem, field="password")
+    user.password_hash = _hasher().hash(new)
+    db.session.flush()
+    end_sessions(user.id, "password", except_row=keep_session)
+
+
+def end_user_sessions(user: User, by: User) -> int:
+    """An admin ends every session of a user (e.g. a lost phone)."""
+    acting(by)
+    return end_sessions(user.id, "revoked")
+
+
+def account_key(email: str) -> str:
+    """A keyed hash of the email typed: throttling works for unknown emails too without
+    keeping them."""
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, _normalise_email(email).encode(), hashlib.sha256).hexdigest()
+
+
+def _locked(key: str, now) -> bool:
+    """Locked for LOCKOUT after MAX_FAILURES failures within FAILURE_WINDOW."""
+    failures = recent_failures(key, MAX_FAILURES)
+    return (
+        len(failures) == MAX_FAILURES
+        and failures[0] - failures[-1] <= FAILURE_WINDOW
+        and now < failures[0] + LOCKOUT
+    )
+
+
+def _serialise_attempts(key: str) -> None:
+    """On PostgreSQL, one login attempt per account at a time, so parallel guesses are all
+    counted. (SQLite's BEGIN IMMEDIATE already serialises them.)"""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(int(key[:15], 16))))
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The enabled user with these credentials, or None after recording the failure.
+
+    Raises AccountLocked while the email is locked, and at the failure that locks it (the
+    caller commits either way, so the failure is kept). Unknown emails are counted and locked the
+    same way, and every refusal costs one password hash, so nobody can tell which emails have
+    accounts. Rehashes the password when the hashing parameters have changed since it was set.
+    """
+    now = models_base.utcnow()
+    key = account_key(email)
+    _serialise_attempts(key)
+    hasher = _hasher()
+    if _locked(key, now):
+        hasher.verify(_dummy_hash(), "not-a-real-password")
+        raise AccountLocked
+    user = user_by_email(email) if len(email) <= 254 else None
+    usable = user is not None and user.password_hash is not None and user.is_enabled
+    try:
+        hasher.verify(user.password_hash if usable else _dummy_hash(), password)
+        verified = usable
+    except (VerificationError, InvalidHashError):
+        verified = False
+    if not verified:
+        db.session.add(LoginFailure(account_key=key, failed_at=now))
+        db.session.execute(
+            sa.delete(LoginFailure).where(LoginFailure.failed_at < now - timedelta(days=1))
+        )
+        db.session.flush()
+        if _locked(key, now):  # this failure was the last one allowed
+            raise AccountLocked
         return None
-    if not known or not user.is_enabled:
-        return None
-    if hasher.check_needs_rehash(stored):
+    acting(user)
+    db.session.execute(sa.delete(LoginFailure).where(LoginFailure.account_key == key))
+    if hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hasher.hash(password)
-    user.last_login_at = utcnow()
+    user.last_login_at = now
     return user

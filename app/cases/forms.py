@@ -125,11 +125,3 @@ class CaseFilterForm(QueryForm):
             ],
             blank=_l("anyone"),
         )
-
-    def filters(self) -> dict:
-        """The filters that validated; a bad value is dropped (and shown as an error)."""
-        return {
-            name: field.data
-            for name, field in self._fields.items()
-            if field.data not in (None, "") and not field.errors
-        }

@@ -57,6 +57,7 @@ TYPE_FIELDS = {
 
 class Case(CreatedAtMixin, db.Model):
     __tablename__ = "cases"
+    __audited__ = True
     __table_args__ = (
         sa.CheckConstraint(check_in("case_type", CASE_TYPES), name="case_type"),
         sa.CheckConstraint(check_in("outcome", OUTCOMES), name="outcome"),
@@ -147,6 +148,7 @@ class Case(CreatedAtMixin, db.Model):
 
 class TimelineEntry(CreatedAtMixin, db.Model):
     __tablename__ = "timeline_entries"
+    __audited__ = True
     __table_args__ = (
         sa.CheckConstraint(check_in("kind", ALL_ENTRY_KINDS), name="kind"),
         sa.CheckConstraint(check_in("outcome", OUTCOMES), name="outcome"),

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.access import EVERYONE, load_case_or_404, load_client_or_404, roles
+from app.audit.queries import case_history
 from app.auth.queries import assignable_users
 from app.cases.forms import (
     CaseFilterForm,
@@ -76,7 +77,9 @@ def _render_case(case: Case, status: int = 200, **forms):
     forms.setdefault("entry_form", TimelineEntryForm(formdata=None))
     forms.setdefault("close_form", CloseCaseForm(formdata=None))
     forms.setdefault("reopen_form", ReopenCaseForm(formdata=None))
-    return render_template("cases/detail.html", case=case, **forms), status
+    return render_template(
+        "cases/detail.html", case=case, history=case_history(case.id), **forms
+    ), status
 
 
 @bp.route("/")

@@ -10,6 +10,7 @@ from datetime import date
 
 from flask_babel import gettext as _
 
+from app.audit.services import acting
 from app.auth.models import User
 from app.cases.models import CASE_TYPES, OUTCOMES, TYPE_FIELDS, Case, TimelineEntry
 from app.clients.models import Client
@@ -51,6 +52,7 @@ def _apply(case: Case, data: Mapping) -> None:
 def open_case(client: Client, data: Mapping, by: User | None) -> Case:
     """A new open case for ``client``. A volunteer's case starts unassigned; it stays visible to
     them as its creator until a coordinator assigns it."""
+    acting(by)
     case = Case(client=client, created_by_id=by.id if by else None)
     _apply(case, data)
     db.session.add(case)
@@ -59,6 +61,7 @@ def open_case(client: Client, data: Mapping, by: User | None) -> Case:
 
 
 def update_case(case: Case, data: Mapping, by: User | None) -> Case:
+    acting(by)
     _apply(case, data)
     db.session.flush()
     return case
@@ -73,6 +76,7 @@ def add_timeline_entry(
     outcome: str | None = None,
 ) -> TimelineEntry:
     """``outcome``: for "closed", the outcome recorded; for "reopened", the one it replaced."""
+    acting(by)
     entry = TimelineEntry(
         case=case,
         kind=kind,
@@ -90,6 +94,7 @@ def close_case(
     case: Case, outcome: str, on: date, by: User | None, note: str | None = None
 ) -> Case:
     """Record the outcome reached on ``on``; the closing goes into the timeline."""
+    acting(by)
     if not case.is_open:
         raise RuleViolation(_("This case is already closed."))
     if outcome not in OUTCOMES:
@@ -111,6 +116,7 @@ def reopen_case(
     case: Case, by: User | None, on: date | None = None, note: str | None = None
 ) -> Case:
     """Clear the outcome; the timeline keeps what it was."""
+    acting(by)
     if case.is_open:
         raise RuleViolation(_("This case is open already."))
     previous = case.outcome

@@ -32,6 +32,8 @@ def fold_name(name: str) -> str:
 
 class Client(CreatedAtMixin, db.Model):
     __tablename__ = "clients"
+    __audited__ = True
+    __audit_skip__ = frozenset({"name_folded"})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     pseudonym: Mapped[str] = mapped_column(sa.String(16), unique=True, default=new_pseudonym)

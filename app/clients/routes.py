@@ -4,6 +4,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.access import EVERYONE, load_client_or_404, roles
+from app.audit.queries import entity_history
 from app.clients.countries import country_name
 from app.clients.forms import ClientForm, ClientSearchForm
 from app.clients.queries import cases_of_client, clients_matching, recent_clients
@@ -57,7 +58,8 @@ def show_client(pseudonym: str):
     """One client and the cases of theirs the user may see."""
     client = load_client_or_404(pseudonym, current_user)
     cases = cases_of_client(client, current_user)
-    return render_template("clients/detail.html", client=client, cases=cases)
+    history = entity_history("clients", client.id)
+    return render_template("clients/detail.html", client=client, cases=cases, history=history)
 
 
 @bp.route("/<pseudonym>/edit", methods=["GET", "POST"])

@@ -1,7 +1,8 @@
-"""Writes to clients. Each takes the acting user; the caller commits."""
+"""Writes to clients. Each takes the acting user (for the audit trail); the caller commits."""
 
 from collections.abc import Mapping
 
+from app.audit.services import acting
 from app.auth.models import User
 from app.clients.models import Client, fold_name
 from app.extensions import db
@@ -25,6 +26,7 @@ def _apply(client: Client, data: Mapping) -> None:
 
 
 def create_client(data: Mapping, by: User | None) -> Client:
+    acting(by)
     client = Client(created_by_id=by.id if by else None)
     _apply(client, data)
     db.session.add(client)
@@ -33,6 +35,7 @@ def create_client(data: Mapping, by: User | None) -> Client:
 
 
 def update_client(client: Client, data: Mapping, by: User | None) -> Client:
+    acting(by)
     _apply(client, data)
     db.session.flush()
     return client

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 
+from app.audit.services import acting, record_event
 from app.auth.models import COORDINATOR, VOLUNTEER, User
 from app.auth.queries import user_by_email
 from app.auth.services import create_user
@@ -224,10 +225,13 @@ def _insert_returning_ids(model, rows: list[dict]) -> list[int]:
 def seed_demo(n_cases: int, seed: int) -> dict[str, int]:
     """Add ``n_cases`` synthetic cases with their clients, timelines and demo users.
     The caller commits."""
+    acting(None)
     seeder = _Seeder(seed, n_cases)
     totals = {"cases": 0, "clients": 0, "users": len(seeder.volunteers) + len(seeder.coordinators)}
     for start in range(0, n_cases, BATCH):
         n_clients, n_made = seeder.batch(min(BATCH, n_cases - start))
         totals["clients"] += n_clients
         totals["cases"] += n_made
+    # Bulk inserts go around the ORM, so the seed is recorded as one event.
+    record_event("seed", "cases", {"cases": [None, totals["cases"]], "seed": [None, seed]})
     return totals

@@ -20,6 +20,7 @@ def _seeded_dump(backend, folder, name, cases, seed):
         dump = {
             table.name: db.session.execute(sa.select(table).order_by(*table.primary_key)).all()
             for table in db.metadata.sorted_tables
+            if table.name != "audit_events"  # when the seed ran is not data
         }
     return result.output, dump
 

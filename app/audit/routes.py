@@ -1,0 +1,25 @@
+from flask import Blueprint, current_app, render_template, request
+from flask_babel import gettext as _
+
+from app.access import ADMIN, roles
+from app.audit.forms import AuditFilterForm
+from app.audit.queries import case_id_for, event_page
+from app.auth.queries import all_users
+
+bp = Blueprint("audit", __name__, url_prefix="/admin/audit")
+
+
+@bp.route("")
+@roles(ADMIN)
+def list_events():
+    """The audit trail, filtered by user, case and date."""
+    form = AuditFilterForm(request.args, users=all_users())
+    form.validate()
+    filters = form.filters()
+    if reference := filters.pop("case", None):
+        filters["case_id"] = case_id_for(reference)
+        if filters["case_id"] is None:
+            form.case.errors = [_("No case has this reference.")]
+    page = max(request.args.get("page", 1, type=int), 1)
+    pagination = event_page(filters, page, current_app.config["CASES_PER_PAGE"] * 2)
+    return render_template("audit/list.html", form=form, pagination=pagination)

@@ -1,0 +1,180 @@
+"""The audit trail, written by the ORM itself so that no write can escape it.
+
+Models opt in with ``__audited__ = True``. Each inserted, updated or deleted audited row becomes
+an ``AuditEvent`` in the same transaction as the change, so a failed audit write rolls the change
+back with it. The acting user is declared by the service doing the write, with ``acting(by)``;
+an audited flush with nobody declared is refused, so a write path that forgets is caught in
+testing. Bulk UPDATE and DELETE statements on audited tables are refused: they would change rows
+without the ORM seeing each one.
+"""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from flask import has_request_context
+from sqlalchemy import event, inspect
+
+from app import models_base
+from app.audit.models import AuditEvent
+from app.extensions import db
+
+ACTOR = "audit_actor"
+_DELETED = "audit_deleted"
+REDACTED = "[redacted]"
+ALWAYS_SKIPPED = frozenset({"created_at", "updated_at"})
+
+
+class BulkWriteRefused(RuntimeError):
+    """A bulk UPDATE/DELETE on an audited table: it would bypass the audit trail."""
+
+
+class UndeclaredActor(RuntimeError):
+    """An audited change was flushed without a service declaring who made it."""
+
+
+def acting(by) -> None:
+    """Declare who makes the changes in the current session (None: the command line or the
+    system). Every service that writes calls this first."""
+    db.session.info[ACTOR] = by.id if by is not None else None
+
+
+def record_event(action: str, entity: str, changes: dict) -> None:
+    """An event that is not one row's change (e.g. a bulk demo seed), in the current transaction."""
+    db.session.execute(
+        sa.insert(AuditEvent.__table__), [_row(db.session, action, entity, None, None, changes)]
+    )
+
+
+def _is_audited(obj) -> bool:
+    return getattr(type(obj), "__audited__", False)
+
+
+def _audited_mappers():
+    return [m for m in db.Model.registry.mappers if getattr(m.class_, "__audited__", False)]
+
+
+def _plain(value):
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def _fields(obj) -> dict:
+    """Audited column values of ``obj`` (loading any that were expired)."""
+    cls = type(obj)
+    skipped = ALWAYS_SKIPPED | getattr(cls, "__audit_skip__", frozenset())
+    redacted = getattr(cls, "__audit_redact__", frozenset())
+    return {
+        attr.key: REDACTED if attr.key in redacted else _plain(getattr(obj, attr.key))
+        for attr in inspect(cls).column_attrs
+        if attr.key not in skipped
+    }
+
+
+def _updates(obj) -> dict:
+    cls = type(obj)
+    skipped = ALWAYS_SKIPPED | getattr(cls, "__audit_skip__", frozenset())
+    redacted = getattr(cls, "__audit_redact__", frozenset())
+    state = inspect(obj)
+    changes = {}
+    for attr in inspect(cls).column_attrs:
+        if attr.key in skipped:
+            continue
+        history = state.attrs[attr.key].history
+        old = history.deleted[0] if history.deleted else None
+        new = history.added[0] if history.added else None
+        if history.added and old != new:
+            changes[attr.key] = (
+                [REDACTED, REDACTED] if attr.key in redacted else [_plain(old), _plain(new)]
+            )
+    return changes
+
+
+def _case_id(obj) -> int | None:
+    return obj.id if obj.__tablename__ == "cases" else getattr(obj, "case_id", None)
+
+
+def _row(session, action, entity, entity_id, case_id, changes) -> dict:
+    if ACTOR not in session.info:
+        raise UndeclaredActor(f"{action} on {entity} without acting(by=...)")
+    return {
+        "occurred_at": models_base.utcnow(),
+        "actor_id": session.info[ACTOR],
+        "via": "web" if has_request_context() else "cli",
+        "action": action,
+        "entity": entity,
+        "entity_id": entity_id,
+        "case_id": case_id,
+        "changes": changes,
+    }
+
+
+def _before_flush(session, flush_context, instances) -> None:
+    # A deleted row's values must be read before the DELETE runs.
+    session.info[_DELETED] = [
+        (obj.__tablename__, obj.id, _case_id(obj), {k: [v, None] for k, v in _fields(obj).items()})
+        for obj in session.deleted
+        if _is_audited(obj)
+    ]
+
+
+def _after_flush(session, flush_context) -> None:
+    rows = [
+        _row(
+            session,
+            "insert",
+            obj.__tablename__,
+            obj.id,
+            _case_id(obj),
+            {k: [None, v] for k, v in _fields(obj).items() if v is not None},
+        )
+        for obj in session.new
+        if _is_audited(obj)
+    ]
+    for obj in session.dirty:
+        if _is_audited(obj) and (changes := _updates(obj)):
+            rows.append(_row(session, "update", obj.__tablename__, obj.id, _case_id(obj), changes))
+    rows += [_row(session, "delete", *deleted) for deleted in session.info.pop(_DELETED, [])]
+    if rows:
+        session.connection().execute(sa.insert(AuditEvent.__table__), rows)
+
+
+def _refuse_bulk_writes(state) -> None:
+    if not (state.is_update or state.is_delete):
+        return
+    table = getattr(state.statement, "table", None)
+    audited = {mapper.local_table.name for mapper in _audited_mappers()}
+    if table is not None and table.name in audited:
+        verb = "UPDATE" if state.is_update else "DELETE"
+        raise BulkWriteRefused(
+            f"bulk {verb} on {table.name} would bypass the audit trail; change rows one by one"
+        )
+
+
+def _with_old_value(target, value, oldvalue, initiator):
+    return value
+
+
+def install(session_class) -> None:
+    """Hook the trail into every session of this class, once per process."""
+    if event.contains(session_class, "after_flush", _after_flush):
+        return
+    event.listen(session_class, "before_flush", _before_flush)
+    event.listen(session_class, "after_flush", _after_flush)
+    event.listen(session_class, "do_orm_execute", _refuse_bulk_writes)
+    sa.orm.configure_mappers()
+    for mapper in db.Model.registry.mappers:
+        if _is_audited(mapper.class_):
+            # Load the old value of every column when it is set, even if it had expired, so
+            # the trail can always say what a field was before.
+            for attr in mapper.column_attrs:
+                event.listen(
+                    getattr(mapper.class_, attr.key),
+                    "set",
+                    _with_old_value,
+                    active_history=True,
+                    retval=True,
+                )
