@@ -2,9 +2,12 @@
 TEST_DATABASE_URL is set. The schema is built once per backend; each test runs inside a
 transaction that is rolled back, so tests never see each other's rows."""
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from flask_sqlalchemy.session import Session
 
+from app import models_base
 from app.extensions import db
 from tests.databases import BACKENDS, app_on_fresh_database
 from tests.factories import Factories
@@ -74,3 +77,23 @@ def pytest_terminal_summary(terminalreporter):
         reasons[reason] = reasons.get(reason, 0) + 1
     for reason, count in sorted(reasons.items()):
         terminalreporter.write_line(f"skipped {count} tests: {reason}")
+
+
+class FrozenClock:
+    """The app's clock, held still and moved by hand."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock(monkeypatch) -> FrozenClock:
+    frozen = FrozenClock()
+    monkeypatch.setattr(models_base, "utcnow", frozen)
+    return frozen

@@ -1,12 +1,24 @@
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models_base import UtcDateTime, check_in, utcnow
 
-ACTIONS = ("insert", "update", "delete", "seed")
+ACTIONS = {
+    "insert": _l("created"),
+    "update": _l("changed"),
+    "delete": _l("deleted"),
+    "seed": _l("demo data added"),
+}
+ENTITIES = {
+    "cases": _l("case"),
+    "clients": _l("client"),
+    "timeline_entries": _l("timeline entry"),
+    "users": _l("account"),
+}
 CHANNELS = ("web", "cli")
 
 
@@ -33,3 +45,11 @@ class AuditEvent(db.Model):
     changes: Mapped[dict | None] = mapped_column(sa.JSON)
 
     actor = relationship("User")
+
+    @property
+    def action_label(self) -> str:
+        return str(ACTIONS.get(self.action, self.action))
+
+    @property
+    def entity_label(self) -> str:
+        return str(ENTITIES.get(self.entity, self.entity))

@@ -26,14 +26,20 @@ def upgrade() -> None:
         sa.Column("entity_id", sa.Integer()),
         sa.Column("case_id", sa.Integer()),
         sa.Column("changes", sa.JSON()),
-        sa.CheckConstraint("action IN ('insert', 'update', 'delete', 'seed')", name=op.f("ck_audit_events_action")),
+        sa.CheckConstraint(
+            "action IN ('insert', 'update', 'delete', 'seed')", name=op.f("ck_audit_events_action")
+        ),
         sa.CheckConstraint("via IN ('web', 'cli')", name=op.f("ck_audit_events_via")),
-        sa.ForeignKeyConstraint(["actor_id"], ["users.id"], name=op.f("fk_audit_events_actor_id_users")),
+        sa.ForeignKeyConstraint(
+            ["actor_id"], ["users.id"], name=op.f("fk_audit_events_actor_id_users")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_events")),
     )
     op.create_index(op.f("ix_audit_events_actor_id"), "audit_events", ["actor_id"])
     op.create_index(op.f("ix_audit_events_case_id"), "audit_events", ["case_id"])
-    op.create_index(op.f("ix_audit_events_entity_entity_id"), "audit_events", ["entity", "entity_id"])
+    op.create_index(
+        op.f("ix_audit_events_entity_entity_id"), "audit_events", ["entity", "entity_id"]
+    )
     op.create_index(op.f("ix_audit_events_occurred_at"), "audit_events", ["occurred_at"])
 
     op.create_table(
@@ -46,7 +52,9 @@ def upgrade() -> None:
         sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("ended_at", sa.DateTime(timezone=True)),
         sa.Column("ended_reason", sa.String(16)),
-        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_user_sessions_user_id_users")),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_user_sessions_user_id_users")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_user_sessions")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_user_sessions_token_hash")),
     )
@@ -60,7 +68,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_login_failures")),
     )
     op.create_index(
-        op.f("ix_login_failures_account_key_failed_at"), "login_failures", ["account_key", "failed_at"]
+        op.f("ix_login_failures_account_key_failed_at"),
+        "login_failures",
+        ["account_key", "failed_at"],
     )
 
 

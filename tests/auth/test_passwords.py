@@ -1,0 +1,146 @@
+"""Passwords: argon2id, rehashed when the cost changes, weak ones refused with a reason, and
+logins throttled in the database."""
+
+import pytest
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+
+from app.auth.models import User
+from app.auth.services import authenticate, password_problem
+from app.extensions import db
+from config import TestConfig
+from tests.databases import app_on_fresh_database
+from tests.factories import PASSWORD
+from tests.helpers import submit
+
+LOCKED = "locked for 15 minutes"
+
+
+@pytest.mark.parametrize(
+    ("password", "reason"),
+    [
+        ("short", "at least 12"),
+        ("password1234", "very common password"),
+        ("qwertyuiop123", "very common password"),
+        ("x" * 129, "at most 128"),
+        ("aaaaaaaaaaaaaaaa", "Repeats"),
+    ],
+)
+def test_weak_passwords_are_refused_with_a_reason(ctx, password, reason):
+    assert reason in password_problem(password, "anna@example.org")
+
+
+@pytest.mark.parametrize(
+    "password",
+    [
+        "correct horse battery staple",
+        "Ночью тихо падал снег на крыши",
+        "x" * 8 + " 🙂 " + "четыре слова ещё" + " " * 3,
+        "q" * 20 + "Z9!" + "w" * 105,  # 128 characters exactly
+    ],
+)
+def test_long_passphrases_of_any_characters_are_accepted(ctx, password):
+    assert password_problem(password, "anna@example.org") is None
+
+
+def test_a_password_made_of_the_email_is_weak(ctx):
+    assert password_problem("anna.karimova2024", "anna.karimova@example.org") is not None
+
+
+def test_passwords_are_argon2id_and_rehashed_when_the_cost_changes(app, make, ctx, monkeypatch):
+    user = make.user(password=PASSWORD)
+    assert user.password_hash.startswith("$argon2id$") and "m=1024,t=1" in user.password_hash
+    monkeypatch.setitem(
+        app.config, "ARGON2_PARAMS", {"time_cost": 2, "memory_cost": 2048, "parallelism": 1}
+    )
+    assert authenticate(user.email, PASSWORD).id == user.id
+    assert "m=2048,t=2" in db.session.get(User, user.id).password_hash
+    assert authenticate(user.email, PASSWORD) is not None  # still the same password
+
+
+def _fail(client, email, times=1):
+    for _ in range(times):
+        response = submit(client, "/login", {"email": email, "password": "wrong password here"})
+    return response
+
+
+def test_five_failures_lock_the_account_for_15_minutes(client, make, clock):
+    user = make.user()
+    for _ in range(4):
+        assert "Wrong email or password." in _fail(client, user.email).text
+    assert LOCKED in _fail(client, user.email).text
+    # While locked even the right password is refused, with the same message.
+    right = submit(client, "/login", {"email": user.email, "password": PASSWORD})
+    assert right.status_code == 422 and LOCKED in right.text
+    clock.advance(minutes=14)
+    assert LOCKED in submit(client, "/login", {"email": user.email, "password": PASSWORD}).text
+    clock.advance(minutes=1, seconds=1)
+    assert submit(client, "/login", {"email": user.email, "password": PASSWORD}).status_code == 302
+
+
+def test_failures_spread_over_more_than_15_minutes_do_not_lock(client, make, clock):
+    user = make.user()
+    for _ in range(6):
+        assert LOCKED not in _fail(client, user.email).text
+        clock.advance(minutes=4)
+
+
+def test_a_successful_login_clears_the_failures(client, make, app):
+    user = make.user()
+    _fail(client, user.email, times=4)
+    assert submit(client, "/login", {"email": user.email, "password": PASSWORD}).status_code == 302
+    other = app.test_client()
+    assert "Wrong email or password." in _fail(other, user.email, times=4).text
+
+
+def test_unknown_emails_get_the_same_answers_and_the_same_lock(client, make):
+    make.user()
+    for _ in range(4):
+        assert "Wrong email or password." in _fail(client, "nobody@example.org").text
+    assert LOCKED in _fail(client, "nobody@example.org").text
+
+
+def test_every_refusal_costs_one_password_hash(client, make, monkeypatch):
+    """Known, unknown and locked emails all take one argon2 verification, so their timing
+    does not tell which accounts exist."""
+    user = make.user()
+    calls = []
+    original = PasswordHasher.verify
+    monkeypatch.setattr(
+        PasswordHasher, "verify", lambda self, *a: calls.append(1) or original(self, *a)
+    )
+    for email in (user.email, "nobody@example.org"):
+        calls.clear()
+        _fail(client, email)
+        assert len(calls) == 1, email
+    _fail(client, user.email, times=4)
+    calls.clear()
+    _fail(client, user.email)  # locked now
+    assert len(calls) == 1
+
+
+def test_throttling_holds_across_two_app_instances_sharing_a_database(tmp_path, monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "shared by both workers")
+    with app_on_fresh_database("sqlite", tmp_path, "shared") as first:
+        url = first.config["SQLALCHEMY_DATABASE_URI"]
+        from app import create_app
+
+        config = TestConfig(url, tmp_path)
+        config.SECRET_KEY = first.config["SECRET_KEY"] = "shared by both workers"
+        second = create_app(config)
+        with first.app_context():
+            from app.auth.services import create_user
+
+            create_user("shared@example.org", "volunteer", PASSWORD, by=None)
+            db.session.commit()
+        a, b = first.test_client(), second.test_client()
+        _fail(a, "shared@example.org", times=3)
+        assert LOCKED in _fail(b, "shared@example.org", times=2).text
+        locked = submit(a, "/login", {"email": "shared@example.org", "password": PASSWORD})
+        assert LOCKED in locked.text
+        with second.app_context():
+            db.session.remove()
+            db.engine.dispose()
+        with first.app_context():
+            count = db.session.execute(sa.text("SELECT count(*) FROM login_failures")).scalar()
+        assert count == 5

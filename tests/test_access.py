@@ -1,0 +1,145 @@
+"""Who may use what, walked over the app's own URL map so no route is forgotten: every role
+against every route, with a case (and client) of their own and one of someone else's."""
+
+import re
+from dataclasses import dataclass
+
+import pytest
+
+from app.access import EVERYONE
+from tests.helpers import csrf_field, login
+
+# Routes whose allowed answer is not the plain 200 (GET) or 302/422 (POST with an empty form).
+ALLOWED_ANSWER = {
+    ("cases.index", "GET"): 302,  # home redirects to the case list
+    ("auth.login", "GET"): 302,  # a logged-in user is sent on
+    ("auth.setup", "GET"): 404,  # the first-run page is gone once a user exists
+}
+
+
+@dataclass
+class World:
+    users: dict
+    own: dict  # converter argument → value that belongs to the volunteer
+    other: dict  # … and that belongs to someone else
+
+
+@pytest.fixture
+def world(make) -> World:
+    volunteer, colleague = make.user("volunteer"), make.user("volunteer")
+    coordinator, admin = make.user("coordinator"), make.user("admin")
+    own = make.case(by=coordinator, assigned_to_id=volunteer.id)
+    other = make.case(by=coordinator, assigned_to_id=colleague.id)
+    own_client = make.client(by=volunteer)
+    other_client = make.client(by=colleague)
+    return World(
+        users={"volunteer": volunteer, "coordinator": coordinator, "admin": admin},
+        own={
+            "reference": own.reference,
+            "pseudonym": own_client.pseudonym,
+            "user_id": colleague.id,
+            "filename": "app.css",
+        },
+        other={
+            "reference": other.reference,
+            "pseudonym": other_client.pseudonym,
+            "user_id": colleague.id,
+            "filename": "app.css",
+        },
+    )
+
+
+def _routes(app):
+    for rule in app.url_map.iter_rules():
+        method = "GET" if "GET" in rule.methods else "POST"
+        yield rule, method
+
+
+def _url(rule, values: dict) -> str:
+    return re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values[m.group(1)]), rule.rule)
+
+
+def _expected(app, rule, method, role, owned: bool) -> int | tuple:
+    access = getattr(app.view_functions[rule.endpoint], "access", None)
+    if access != "public":
+        if role is None:
+            return 302
+        if role not in access:
+            return 403
+        resource = {"reference", "pseudonym"} & set(rule.arguments)
+        if resource and role == "volunteer" and not owned:
+            return 404
+    if (rule.endpoint, method) in ALLOWED_ANSWER and role is not None:
+        return ALLOWED_ANSWER[(rule.endpoint, method)]
+    if rule.endpoint == "auth.setup":
+        return 404
+    return 200 if method == "GET" else (302, 422)
+
+
+def test_every_view_declares_who_may_use_it(app):
+    undeclared = [
+        endpoint
+        for endpoint, view in app.view_functions.items()
+        if getattr(view, "access", None) != "public"
+        and not (isinstance(getattr(view, "access", None), frozenset) and view.access)
+    ]
+    assert undeclared == []
+
+
+def test_the_access_matrix(app, world):
+    mismatches = []
+    for rule, method in _routes(app):
+        for role in (None, *EVERYONE):
+            for owned in (True, False):
+                client = app.test_client()
+                if role is not None:
+                    login(client, world.users[role])
+                url = _url(rule, world.own if owned else world.other)
+                if method == "GET":
+                    response = client.get(url)
+                else:
+                    token = csrf_field(client.get("/login" if role is None else "/cases").text)
+                    response = client.post(url, data=token)
+                expected = _expected(app, rule, method, role, owned)
+                ok = (
+                    response.status_code in expected
+                    if isinstance(expected, tuple)
+                    else response.status_code == expected
+                )
+                if role is None and expected == 302:
+                    ok = ok and response.location.startswith("/login")
+                if not ok:
+                    mismatches.append(
+                        f"{method} {url} as {role or 'anonymous'} ({'own' if owned else 'other'}): "
+                        f"{response.status_code}, expected {expected}"
+                    )
+    assert mismatches == [], "\n".join(mismatches)
+
+
+def test_every_post_route_refuses_a_request_without_csrf_token(app, world):
+    client = app.test_client()
+    login(client, world.users["admin"])
+    answers = {
+        _url(rule, world.own): client.post(_url(rule, world.own), data={}).status_code
+        for rule, method in _routes(app)
+        if "POST" in rule.methods
+    }
+    assert answers and set(answers.values()) == {400}, answers
+
+
+def test_security_headers_on_every_page_and_error(app, world):
+    admin = app.test_client()
+    login(admin, world.users["admin"])
+    for client in (admin, app.test_client()):
+        for rule, method in _routes(app):
+            response = (
+                client.get(_url(rule, world.own))
+                if method == "GET"
+                else client.post(_url(rule, world.own))
+            )
+            csp = response.headers.get("Content-Security-Policy", "")
+            assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp, rule.rule
+            assert response.headers.get("X-Content-Type-Options") == "nosniff", rule.rule
+            assert response.headers.get("Referrer-Policy") == "no-referrer", rule.rule
+            if rule.endpoint != "static":
+                assert response.headers.get("Cache-Control") == "no-store", rule.rule
