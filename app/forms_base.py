@@ -11,7 +11,7 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import Form, PasswordField, StringField, TextAreaField
+from wtforms import Form, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
@@ -63,6 +63,12 @@ class QueryForm(Form):
 
     class Meta(_CleaningMeta, Form.Meta):
         pass
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self:  # a filter left out of the URL means "any", not a bad choice
+            if isinstance(field, SelectField) and field.data is None:
+                field.data = ""
 
     def filters(self) -> dict:
         """The filters that validated, by field name; a bad value is dropped (and shown)."""

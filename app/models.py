@@ -5,9 +5,11 @@ from app.audit.models import AuditEvent
 from app.auth.models import LoginFailure, User, UserSession
 from app.cases.models import Case, TimelineEntry
 from app.clients.models import Client
+from app.reports.models import Benchmark
 
 __all__ = [
     "AuditEvent",
+    "Benchmark",
     "Case",
     "Client",
     "LoginFailure",

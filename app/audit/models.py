@@ -18,6 +18,7 @@ ENTITIES = {
     "clients": _l("client"),
     "timeline_entries": _l("timeline entry"),
     "users": _l("account"),
+    "benchmarks": _l("benchmark"),
 }
 CHANNELS = ("web", "cli")
 

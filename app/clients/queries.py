@@ -48,3 +48,9 @@ def cases_of_client(client: Client, user: User) -> list[Case]:
         .order_by(Case.opened_on.desc(), Case.id.desc())
     )
     return list(db.session.execute(query).scalars())
+
+
+def citizenships_in_use() -> list[str]:
+    """The citizenship codes clients have, for filters."""
+    query = sa.select(Client.citizenship).distinct().order_by(Client.citizenship)
+    return list(db.session.execute(query).scalars())

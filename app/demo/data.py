@@ -200,7 +200,7 @@ CASE_TYPE_SHARES = {
     "other": 8,
 }
 OUTCOME_SHARES = {
-    "deportation_challenge": (78, 11, 9, 2),
+    "deportation_challenge": (77, 11, 10, 2),
     "school_refusal": (29, 7, 57, 7),
     "registry_error": (55, 5, 30, 10),
     "police_abuse": (20, 10, 50, 20),

@@ -230,15 +230,17 @@ def test_cli_writes_are_recorded_as_command_line(app):
 def test_a_deletion_keeps_every_old_value_in_the_trail(ctx, make):
     case = make.case(summary="Удалить по ошибке добавленное")
     entry = db.session.get(Case, case.id)
-    from app.cases.services import add_timeline_entry  # noqa: PLC0415
+    from app.cases.services import add_timeline_entry
 
     note = add_timeline_entry(entry, "note", date(2025, 3, 2), "Черновик", by=None)
     db.session.commit()
     db.session.expire_all()  # nothing loaded: the trail must still read the old values
     db.session.delete(db.session.get(type(note), note.id))
     db.session.flush()
-    [event] = db.session.execute(
-        sa.select(AuditEvent).where(AuditEvent.action == "delete")
-    ).scalars().all()
+    [event] = (
+        db.session.execute(sa.select(AuditEvent).where(AuditEvent.action == "delete"))
+        .scalars()
+        .all()
+    )
     assert (event.entity, event.case_id) == ("timeline_entries", case.id)
     assert event.changes["body"] == ["Черновик", None] and event.changes["kind"] == ["note", None]

@@ -344,3 +344,8 @@ class TestListFilters:
         assert "Page 1 of 2" in first and "Page 2 of 2" in second
         # Newest first: the two 2025 cases on page 1, the 2024 case on page 2.
         assert refs["open_school"] in second and refs["open_school"] not in first
+
+
+def test_the_case_list_without_filters_shows_no_errors(client, volunteer):
+    page = client.get("/cases").text
+    assert 'class="error"' not in page and "Not a valid choice" not in page

@@ -1,0 +1,205 @@
+from datetime import date, timedelta
+from itertools import pairwise
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_percent
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.access import ADMIN, EVERYONE, STAFF, roles
+from app.auth.queries import all_users
+from app.cases.models import CASE_TYPES
+from app.cases.queries import regions_in_use
+from app.clients.countries import country_name
+from app.clients.queries import citizenships_in_use
+from app.errors import RuleViolation
+from app.extensions import db
+from app.reports import charts
+from app.reports.context import FIGURES
+from app.reports.forms import BenchmarkForm, ReportFilterForm
+from app.reports.metrics import MIN_DECIDED
+from app.reports.models import Benchmark
+from app.reports.queries import (
+    AGE_BUCKETS,
+    benchmarks,
+    breakdown,
+    open_case_ages,
+    quarterly,
+    report_rows,
+)
+from app.reports.services import create_benchmark, update_benchmark
+
+bp = Blueprint("reports", __name__)
+
+
+@bp.app_template_filter("pct")
+def pct(value: float | None) -> str:
+    """A rate as a percentage in the interface language, to a tenth at most ("86%", "90.2 %")."""
+    return "—" if value is None else format_percent(value, "#,##0.#%")
+
+
+def filter_form() -> ReportFilterForm:
+    """The report filters from the URL, with the choices this database offers."""
+    users = all_users()
+    form = ReportFilterForm(
+        request.args,
+        regions=regions_in_use(),
+        citizenships=citizenships_in_use(),
+        volunteers=[(u.id, u.email) for u in users],
+    )
+    form.validate()
+    return form
+
+
+def _presets(today: date) -> list[tuple[str, dict]]:
+    kept = {k: v for k, v in request.args.items() if k not in ("from", "to")}
+    year_start, a_year_ago = date(today.year, 1, 1), today - timedelta(days=364)
+    return [
+        (_("This year"), {**kept, "from": year_start.isoformat(), "to": today.isoformat()}),
+        (_("Last 12 months"), {**kept, "from": a_year_ago.isoformat(), "to": today.isoformat()}),
+        (_("All time"), kept),
+    ]
+
+
+def _rate_text(row, label: str) -> str:
+    if not row.shows_rate:
+        return _("%(label)s: fewer than %(n)d decided cases", label=label, n=MIN_DECIDED)
+    low, high = row.interval
+    return _(
+        "%(label)s: %(rate)s (95%% CI %(low)s–%(high)s)",
+        label=label,
+        rate=pct(row.rate),
+        low=pct(low),
+        high=pct(high),
+    )
+
+
+def _dashboard(template: str, visible_to=None):
+    today = date.today()
+    form = filter_form()
+    period, filters = form.period(), form.report_filters(visible_to=visible_to)
+    rows, known = report_rows(period, filters)
+    labels = {k: str(v) for k, v in CASE_TYPES.items()} | {"all": _("all case types")}
+    quarters = quarterly(period, filters)
+    ages = open_case_ages(period, filters, today)
+    age_labels = [
+        _("under %(n)d days", n=AGE_BUCKETS[0]),
+        *(_("%(a)d–%(b)d days", a=a, b=b - 1) for a, b in pairwise(AGE_BUCKETS)),
+        _("a year or more"),
+    ]
+    emails = {u.id: u.email for u in all_users()}
+    context = {
+        "form": form,
+        "rows": rows,
+        "benchmarks": known,
+        "labels": labels,
+        "presets": _presets(today),
+        "download": url_for("exports.report_csv", **request.args),
+        "rate_chart": charts.rate_chart(
+            rows[:-1],
+            labels,
+            _("Success rate by case type, with the published benchmark"),
+            "; ".join(_rate_text(r, labels[r.key]) for r in rows[:-1]),
+            _("fewer than %(n)d decided", n=MIN_DECIDED),
+        ),
+        "quarters": quarters,
+        "quarter_chart": charts.quarter_chart(
+            quarters,
+            _("Cases opened and success rate by quarter"),
+            "; ".join(
+                _("%(q)s: %(n)d opened, %(s)d of %(d)d decided successful", q=q, n=n, s=s, d=d)
+                for q, n, d, s in quarters
+            ),
+        ),
+        "ages": list(zip(age_labels, ages, strict=True)),
+        "age_chart": charts.bar_chart(
+            list(zip(age_labels, ages, strict=True)),
+            _("Open cases by age"),
+            "; ".join(f"{label}: {n}" for label, n in zip(age_labels, ages, strict=True)),
+        ),
+        "by_region": [(r.key, r) for r in breakdown(period, filters, "region")],
+        "by_citizenship": [
+            (country_name(r.key), r) for r in breakdown(period, filters, "citizenship")
+        ],
+        "by_volunteer": [
+            (emails.get(int(r.key), _("nobody")) if r.key else _("nobody"), r)
+            for r in breakdown(period, filters, "assigned_to")
+        ],
+        "figures": FIGURES,
+        "min_decided": MIN_DECIDED,
+    }
+    return render_template(template, **context)
+
+
+@bp.route("/dashboard")
+@roles(*STAFF)
+def dashboard():
+    """The organisation's outcomes next to the published benchmarks."""
+    return _dashboard("reports/dashboard.html")
+
+
+@bp.route("/summary")
+@roles(*EVERYONE)
+def summary():
+    """A user's own cases: the same figures, over only the cases they can see."""
+    return _dashboard("reports/summary.html", visible_to=current_user)
+
+
+@bp.route("/admin/benchmarks")
+@roles(ADMIN)
+def list_benchmarks():
+    """The published rates the dashboard compares with."""
+    return render_template("reports/benchmarks.html", benchmarks=benchmarks(), labels=CASE_TYPES)
+
+
+def _save_benchmark(form, write, message):
+    try:
+        write()
+    except RuleViolation as refusal:
+        db.session.rollback()
+        field = getattr(form, refusal.field, None) if refusal.field else None
+        (field.errors if field is not None else form.form_errors).append(refusal.message)
+        return None
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for("reports.list_benchmarks"))
+
+
+@bp.route("/admin/benchmarks/new", methods=["GET", "POST"])
+@roles(ADMIN)
+def new_benchmark():
+    """Add a benchmark for a case type that has none."""
+    free = [t for t in CASE_TYPES if t not in benchmarks()]
+    form = BenchmarkForm(case_types=free)
+    if form.validate_on_submit() and (
+        done := _save_benchmark(
+            form,
+            lambda: create_benchmark(form.benchmark_data(), by=current_user),
+            _("Benchmark added."),
+        )
+    ):
+        return done
+    return render_template("reports/benchmark_form.html", form=form, benchmark=None), (
+        422 if form.errors else 200
+    )
+
+
+@bp.route("/admin/benchmarks/<int:benchmark_id>", methods=["GET", "POST"])
+@roles(ADMIN)
+def edit_benchmark(benchmark_id: int):
+    """Correct a benchmark or its source."""
+    benchmark = db.session.get(Benchmark, benchmark_id) or abort(404)
+    form = BenchmarkForm(obj=benchmark, case_types=[benchmark.case_type])
+    if request.method == "GET":  # stored as fractions, shown as percentages
+        form.low.data, form.high.data = benchmark.low * 100, benchmark.high * 100
+    if form.validate_on_submit() and (
+        done := _save_benchmark(
+            form,
+            lambda: update_benchmark(benchmark, form.benchmark_data(), by=current_user),
+            _("Benchmark saved."),
+        )
+    ):
+        return done
+    return render_template("reports/benchmark_form.html", form=form, benchmark=benchmark), (
+        422 if form.errors else 200
+    )
