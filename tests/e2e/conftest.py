@@ -34,7 +34,8 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
-    """gunicorn serving a fresh SQLite database, with one volunteer made by the CLI."""
+    """gunicorn serving a fresh SQLite database, with a volunteer, a coordinator and demo cases
+    made by the command line."""
     folder = tmp_path_factory.mktemp("live")
     env = {
         **os.environ,
@@ -43,14 +44,22 @@ def live_server(tmp_path_factory):
     }
     flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
     subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
+    for role in ("volunteer", "coordinator"):
+        subprocess.run(
+            [*flask, "users", "create", f"{role}@example.org", "--role", role],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+            input=PASSWORD + "\n",
+            text=True,
+        )
     subprocess.run(
-        [*flask, "users", "create", "volunteer@example.org", "--role", "volunteer"],
+        [*flask, "demo", "seed", "--cases", "300", "--seed", "2"],
         cwd=ROOT,
         env=env,
         check=True,
         capture_output=True,
-        input=PASSWORD + "\n",
-        text=True,
     )
     port = _free_port()
     server = subprocess.Popen(
@@ -103,18 +112,8 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def phone(browser, live_server):
-    """A phone-sized page that fails the test on a console error (CSP violations included), a
-    stylesheet, script or image that fails to load, or any request to another host. (A page
-    itself may answer 4xx: a refused form is a 422.)"""
-    context = browser.new_context(
-        viewport={"width": 390, "height": 844},
-        base_url=live_server,
-        locale="ru-RU",
-        is_mobile=True,
-        has_touch=True,
-    )
+def _page(browser, live_server, **options):
+    context = browser.new_context(base_url=live_server, **options)
     page = context.new_page()
     problems: list[str] = []
     page.on(
@@ -140,6 +139,38 @@ def phone(browser, live_server):
             if not r.url.startswith(live_server) and not r.url.startswith("data:")
             else None
         ),
+    )
+    return context, page, problems
+
+
+def log_in(page, email: str) -> None:
+    page.goto("/login")
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+
+
+@pytest.fixture
+def desktop(browser, live_server):
+    """A desktop-sized page, failing the test on the same problems as ``phone``."""
+    context, page, problems = _page(browser, live_server, viewport={"width": 1280, "height": 900})
+    yield page
+    context.close()
+    assert problems == []
+
+
+@pytest.fixture
+def phone(browser, live_server):
+    """A phone-sized page that fails the test on a console error (CSP violations included), a
+    stylesheet, script or image that fails to load, or any request to another host. (A page
+    itself may answer 4xx: a refused form is a 422.)"""
+    context, page, problems = _page(
+        browser,
+        live_server,
+        viewport={"width": 390, "height": 844},
+        locale="ru-RU",
+        is_mobile=True,
+        has_touch=True,
     )
     yield page
     context.close()
