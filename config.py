@@ -37,7 +37,7 @@ class Config:
     # SameSite=Lax, and Secure whenever the request came over HTTPS.
     SESSION_COOKIE_NAME = "huquq_session"
     SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "") == "1"
-    MAX_CONTENT_LENGTH = 5 * 1024 * 1024
+    MAX_CONTENT_LENGTH = 20 * 1024 * 1024  # an upload (CSV import) of at most 20 MB
     CASES_PER_PAGE = 25
     BABEL_DEFAULT_LOCALE = "en"
 

@@ -73,10 +73,20 @@ def _register_blueprints(app: Flask) -> None:
     from app.cases.routes import bp as cases_bp
     from app.clients.routes import bp as clients_bp
     from app.exports.routes import bp as exports_bp
+    from app.imports.routes import bp as imports_bp
     from app.main.routes import bp as main_bp
     from app.reports.routes import bp as reports_bp
 
-    for bp in (main_bp, auth_bp, audit_bp, clients_bp, cases_bp, reports_bp, exports_bp):
+    for bp in (
+        main_bp,
+        auth_bp,
+        audit_bp,
+        clients_bp,
+        cases_bp,
+        reports_bp,
+        exports_bp,
+        imports_bp,
+    ):
         app.register_blueprint(bp)
 
 
@@ -90,9 +100,11 @@ def _register_errors(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     from app.auth.cli import users_cli
     from app.demo.cli import demo_cli
-    from app.exports.cli import report_command
+    from app.exports.cli import cases_cli, report_command
+    from app.imports import cli as imports_cli  # noqa: F401  adds `cases import`
 
     app.cli.add_command(users_cli)
+    app.cli.add_command(cases_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(report_command)
 

@@ -69,10 +69,10 @@ def visible_cases_clause(user: User):
 def load_case_or_404(reference: str, user: User) -> Case:
     """The case with this reference if ``user`` may see it; otherwise 404, so nobody can tell a
     case hidden from them from one that does not exist."""
+    # As typed (imported references keep their letters), or with look-alikes forgiven.
+    candidates = {reference.strip().upper(), normalise_code(reference)}
     case = db.session.execute(
-        sa.select(Case).where(
-            Case.reference == normalise_code(reference), visible_cases_clause(user)
-        )
+        sa.select(Case).where(Case.reference.in_(candidates), visible_cases_clause(user))
     ).scalar_one_or_none()
     if case is None:
         abort(404)

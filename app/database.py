@@ -11,6 +11,8 @@ from flask import has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from app.extensions import db
+
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -37,3 +39,10 @@ def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "begin")
     def on_begin(connection):
         connection.exec_driver_sql(_begin_mode())
+
+
+def reattach(obj):
+    """``obj`` in the current session. A streamed response (a CSV download, an import's
+    progress page) runs after its view has returned, in a session of its own; objects loaded
+    by the view, the logged-in user included, belong to a session that is closed by then."""
+    return db.session.merge(obj) if obj is not None else None

@@ -3,7 +3,7 @@ complete."""
 
 from app.audit.models import AuditEvent
 from app.auth.models import LoginFailure, User, UserSession
-from app.cases.models import Case, TimelineEntry
+from app.cases.models import Case, Deadline, TimelineEntry
 from app.clients.models import Client
 from app.reports.models import Benchmark
 
@@ -12,6 +12,7 @@ __all__ = [
     "Benchmark",
     "Case",
     "Client",
+    "Deadline",
     "LoginFailure",
     "TimelineEntry",
     "User",

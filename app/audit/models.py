@@ -8,6 +8,8 @@ from app.extensions import db
 from app.models_base import UtcDateTime, check_in, utcnow
 
 ACTIONS = {
+    "export": _l("exported"),
+    "import": _l("imported"),
     "insert": _l("created"),
     "update": _l("changed"),
     "delete": _l("deleted"),
@@ -19,6 +21,7 @@ ENTITIES = {
     "timeline_entries": _l("timeline entry"),
     "users": _l("account"),
     "benchmarks": _l("benchmark"),
+    "deadlines": _l("deadline"),
 }
 CHANNELS = ("web", "cli")
 

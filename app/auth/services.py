@@ -112,15 +112,24 @@ def change_password(user: User, current: str, new: str, by: User, keep_session: 
     """The user's own password change: the current one is asked again; every other session
     of theirs ends."""
     acting(by)
-    try:
-        _hasher().verify(user.password_hash or _dummy_hash(), current)
-    except (VerificationError, InvalidHashError):
-        raise RuleViolation(_("That is not your current password."), field="current") from None
+    if not password_matches(user, current):
+        raise RuleViolation(_("That is not your current password."), field="current")
     if problem := password_problem(new, user.email):
         raise RuleViolation(problem, field="password")
     user.password_hash = _hasher().hash(new)
     db.session.flush()
     end_sessions(user.id, "password", except_row=keep_session)
+
+
+def password_matches(user: User, password: str) -> bool:
+    """Whether this is the user's password (to confirm a sensitive step, e.g. an identified
+    export)."""
+    try:
+        return _hasher().verify(user.password_hash or _dummy_hash(), password) and bool(
+            user.password_hash
+        )
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 def end_user_sessions(user: User, by: User) -> int:

@@ -96,6 +96,9 @@ class Case(CreatedAtMixin, db.Model):
     client = relationship("Client", back_populates="cases")
     created_by = relationship("User", foreign_keys=[created_by_id])
     assigned_to = relationship("User", foreign_keys=[assigned_to_id])
+    deadlines = relationship(
+        "Deadline", back_populates="case", order_by="Deadline.due_on", cascade="all, delete-orphan"
+    )
     entries = relationship(
         "TimelineEntry",
         back_populates="case",
@@ -173,3 +176,19 @@ class TimelineEntry(CreatedAtMixin, db.Model):
     @property
     def outcome_label(self) -> str:
         return str(OUTCOMES[self.outcome]) if self.outcome else ""
+
+
+class Deadline(CreatedAtMixin, db.Model):
+    """A date by which something must be done in a case. ``met_on`` is set once it is done."""
+
+    __tablename__ = "deadlines"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id"), index=True)
+    due_on: Mapped[date]
+    title: Mapped[str] = mapped_column(sa.String(NAME_MAX))
+    met_on: Mapped[date | None]
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+    case = relationship("Case", back_populates="deadlines")

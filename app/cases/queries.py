@@ -8,34 +8,39 @@ from app.cases.models import Case
 from app.extensions import db
 
 
-def filtered_cases(filters: dict, user: User) -> sa.Select:
-    """Cases ``user`` may see that match the list's filters, newest first.
-
-    Filters: case_type, status ("open"/"closed"), outcome, region,
-    assigned (a user id, "me" or "none"), opened_from and opened_to (both days included).
-    """
-    query = sa.select(Case).where(visible_cases_clause(user))
+def case_conditions(filters: dict, user: User | None) -> list:
+    """WHERE clauses for the cases ``user`` may see that match the case list's filters:
+    case_type, status ("open"/"closed"), outcome, region, assigned (a user id, "me" or "none"),
+    opened_from and opened_to (both days included). The list and the CSV export share them.
+    ``user`` None is the command line, run by whoever runs the server: it sees every case."""
+    conditions = [visible_cases_clause(user)] if user is not None else []
     if case_type := filters.get("case_type"):
-        query = query.where(Case.case_type == case_type)
+        conditions.append(Case.case_type == case_type)
     if (status := filters.get("status")) == "open":
-        query = query.where(Case.is_open)
+        conditions.append(Case.is_open)
     elif status == "closed":
-        query = query.where(~Case.is_open)
+        conditions.append(~Case.is_open)
     if outcome := filters.get("outcome"):
-        query = query.where(Case.outcome == outcome)
+        conditions.append(Case.outcome == outcome)
     if region := filters.get("region"):
-        query = query.where(Case.region == region)
+        conditions.append(Case.region == region)
     if assigned := filters.get("assigned"):
         if assigned == "none":
-            query = query.where(Case.assigned_to_id.is_(None))
+            conditions.append(Case.assigned_to_id.is_(None))
         else:
-            query = query.where(
+            conditions.append(
                 Case.assigned_to_id == (user.id if assigned == "me" else int(assigned))
             )
     if opened_from := filters.get("opened_from"):
-        query = query.where(Case.opened_on >= opened_from)
+        conditions.append(Case.opened_on >= opened_from)
     if opened_to := filters.get("opened_to"):
-        query = query.where(Case.opened_on <= opened_to)
+        conditions.append(Case.opened_on <= opened_to)
+    return conditions
+
+
+def filtered_cases(filters: dict, user: User) -> sa.Select:
+    """The cases of ``case_conditions``, newest first."""
+    query = sa.select(Case).where(*case_conditions(filters, user))
     return query.order_by(Case.opened_on.desc(), Case.id.desc())
 
 

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 
 from app.audit.services import acting
 from app.auth.models import User
-from app.cases.models import CASE_TYPES, OUTCOMES, TYPE_FIELDS, Case, TimelineEntry
+from app.cases.models import CASE_TYPES, OUTCOMES, TYPE_FIELDS, Case, Deadline, TimelineEntry
 from app.clients.models import Client
 from app.errors import RuleViolation
 from app.extensions import db
@@ -54,6 +54,8 @@ def open_case(client: Client, data: Mapping, by: User | None) -> Case:
     them as its creator until a coordinator assigns it."""
     acting(by)
     case = Case(client=client, created_by_id=by.id if by else None)
+    if data.get("reference"):  # kept from another system (CSV import); else a random one
+        case.reference = data["reference"]
     _apply(case, data)
     db.session.add(case)
     db.session.flush()
@@ -123,3 +125,11 @@ def reopen_case(
     case.outcome, case.closed_on = None, None
     add_timeline_entry(case, "reopened", on or date.today(), note, by, outcome=previous)
     return case
+
+
+def add_deadline(case: Case, due_on: date, title: str, by: User | None) -> Deadline:
+    acting(by)
+    deadline = Deadline(case=case, due_on=due_on, title=title, created_by_id=by.id if by else None)
+    db.session.add(deadline)
+    db.session.flush()
+    return deadline

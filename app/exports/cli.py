@@ -1,10 +1,12 @@
 from datetime import date
+from pathlib import Path
 
 import click
-from flask.cli import with_appcontext
+from flask.cli import AppGroup, with_appcontext
 
 from app.exports.csvfile import lines
 from app.exports.queries import REPORT_HEADERS, report_table
+from app.exports.services import export_cases
 from app.reports.queries import Filters, Period, report_rows
 
 
@@ -29,3 +31,34 @@ def report_command(start: date | None, end: date | None) -> None:
     rows, benchmarks = report_rows(period, Filters())
     for line in lines(REPORT_HEADERS, report_table(period, rows, benchmarks)):
         click.echo(line.encode("utf-8"), nl=False)  # bytes: UTF-8 whatever the terminal says
+
+
+cases_cli = AppGroup("cases", help="Export and import cases as CSV.")
+
+
+@cases_cli.command("export")
+@click.option("--identified", is_flag=True, help="Client names instead of pseudonym codes.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Write to this file (default: standard output).",
+)
+def export_command(identified: bool, output: str | None) -> None:
+    """The cases CSV (SPEC's columns), pseudonymised unless --identified."""
+    chunks = (line.encode("utf-8") for line in export_cases({}, None, identified, by=None))
+    if output is None:
+        for chunk in chunks:
+            click.echo(chunk, nl=False)
+        return
+    # Written beside the target and renamed at the end: never a half-written file.
+    target = Path(output)
+    partial = target.with_name(f".{target.name}.partial")
+    try:
+        with partial.open("wb") as f:
+            for chunk in chunks:
+                f.write(chunk)
+        partial.replace(target)
+    finally:
+        partial.unlink(missing_ok=True)
+    click.echo(f"Exported to {target}.", err=True)

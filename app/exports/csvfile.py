@@ -2,7 +2,9 @@
 YYYY-MM-DD, empty cells for none, and SPEC's formula guard.
 
 A cell that starts with =, +, -, @, a tab or a carriage return is written with a leading ' so
-that no spreadsheet runs it as a formula; import removes that one ' again (``unguard``)."""
+that no spreadsheet runs it as a formula; import removes that one ' again (``unguard``). A cell
+that starts with ' before such a character gets one more too, or the round trip would lose its
+own '."""
 
 import csv
 import io
@@ -15,13 +17,18 @@ BOM = "\ufeff"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
+def _formula_like(text: str) -> bool:
+    """Starts with a formula character, after any number of ' (so '=x and ''=x count too)."""
+    return text.lstrip("'").startswith(FORMULA_STARTS)
+
+
 def guard(text: str) -> str:
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    return "'" + text if _formula_like(text) else text
 
 
 def unguard(text: str) -> str:
-    """Undo ``guard``: exactly one ' before a formula character comes off."""
-    return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_STARTS) else text
+    """Undo ``guard``: exactly one ' comes off, and only where ``guard`` would have put it."""
+    return text[1:] if text.startswith("'") and _formula_like(text[1:]) else text
 
 
 def cell(value) -> str:
@@ -49,10 +56,13 @@ def lines(headers: Iterable[str], rows: Iterable[Iterable]) -> Iterator[str]:
         yield line(cell(value) for value in row)
 
 
-def csv_response(filename: str, headers: Iterable[str], rows: Iterable[Iterable]) -> Response:
-    """A streamed download."""
-    response = Response(
-        stream_with_context(lines(headers, rows)), content_type="text/csv; charset=utf-8"
-    )
+def download(filename: str, chunks: Iterable[str]) -> Response:
+    """A streamed CSV download of ready-made lines."""
+    response = Response(stream_with_context(chunks), content_type="text/csv; charset=utf-8")
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+def csv_response(filename: str, headers: Iterable[str], rows: Iterable[Iterable]) -> Response:
+    """A streamed download of these rows under these headers."""
+    return download(filename, lines(headers, rows))

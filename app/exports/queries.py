@@ -1,5 +1,14 @@
 """What the exports contain, as (headers, rows)."""
 
+from collections.abc import Iterator
+
+import sqlalchemy as sa
+
+from app.auth.models import User
+from app.cases.models import Case, Deadline
+from app.cases.queries import case_conditions
+from app.clients.models import Client
+from app.extensions import db
 from app.reports.metrics import Summary
 from app.reports.queries import Period
 
@@ -60,3 +69,57 @@ def report_table(period: Period, rows: list[Summary], benchmarks: dict) -> list[
             )
         )
     return table
+
+
+CASE_HEADERS = (
+    "reference",
+    "case_type",
+    "opened_on",
+    "region",
+    "client_name",
+    "citizenship",
+    "assigned_to",
+    "outcome",
+    "closed_on",
+    "next_deadline",
+    "summary",
+)
+
+
+def case_export_query(filters: dict, user: User | None, identified: bool) -> sa.Select:
+    """SPEC's case columns for the cases ``user`` may see that match the list's filters, oldest
+    first. ``client_name`` is the client's pseudonym code unless ``identified``; next_deadline is
+    the earliest deadline not yet met."""
+    next_deadline = (
+        sa.select(Deadline.case_id, sa.func.min(Deadline.due_on).label("due_on"))
+        .where(Deadline.met_on.is_(None))
+        .group_by(Deadline.case_id)
+        .subquery()
+    )
+    return (
+        sa.select(
+            Case.reference,
+            Case.case_type,
+            Case.opened_on,
+            Case.region,
+            Client.full_name if identified else Client.pseudonym,
+            Client.citizenship,
+            User.email,
+            Case.outcome,
+            Case.closed_on,
+            next_deadline.c.due_on,
+            Case.summary,
+        )
+        .select_from(Case)
+        .join(Client, Client.id == Case.client_id)
+        .outerjoin(User, User.id == Case.assigned_to_id)
+        .outerjoin(next_deadline, next_deadline.c.case_id == Case.id)
+        .where(*case_conditions(filters, user))
+        .order_by(Case.opened_on, Case.id)
+    )
+
+
+def case_rows(query: sa.Select, batch: int = 1000) -> Iterator[tuple]:
+    """The rows as the database hands them over, a batch at a time: memory stays flat."""
+    result = db.session.execute(query.execution_options(yield_per=batch, stream_results=True))
+    yield from result

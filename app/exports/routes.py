@@ -1,10 +1,18 @@
 from datetime import date
 
-from flask import Blueprint, abort
+from flask import Blueprint, abort, render_template, request
+from flask_babel import gettext as _
+from flask_login import current_user
 
-from app.access import STAFF, roles
-from app.exports.csvfile import csv_response
+from app.access import ADMIN, STAFF, roles
+from app.auth.queries import assignable_users
+from app.auth.services import password_matches
+from app.cases.forms import CaseFilterForm
+from app.cases.queries import regions_in_use
+from app.exports.csvfile import csv_response, download
+from app.exports.forms import ConfirmPasswordForm
 from app.exports.queries import REPORT_HEADERS, report_table
+from app.exports.services import export_cases
 from app.reports.queries import report_rows
 from app.reports.routes import filter_form
 
@@ -21,7 +29,39 @@ def report_csv():
     period = form.period()
     rows, benchmarks = report_rows(period, form.report_filters())
     return csv_response(
-        f"huquq-report-{date.today().isoformat()}.csv",
+        _dated("report"),
         REPORT_HEADERS,
         report_table(period, rows, benchmarks),
     )
+
+
+def _case_filters(args) -> dict:
+    """The case list's filters, read the same way the list reads them."""
+    form = CaseFilterForm(args, assignees=assignable_users(), regions=regions_in_use())
+    form.validate()
+    return form.filters()
+
+
+def _dated(name: str) -> str:
+    return f"huquq-{name}-{date.today().isoformat()}.csv"
+
+
+@bp.route("/cases.csv")
+@roles(*STAFF)
+def cases_csv():
+    """The cases CSV, pseudonymised, with the case list's filters."""
+    filters, user = _case_filters(request.args), current_user._get_current_object()
+    return download(_dated("cases"), export_cases(filters, user, False, by=user))
+
+
+@bp.route("/cases-identified", methods=["GET", "POST"])
+@roles(ADMIN)
+def identified_csv():
+    """The cases CSV with clients' names: for admins, after they confirm their password."""
+    form = ConfirmPasswordForm()
+    if form.validate_on_submit():
+        if password_matches(current_user, form.password.data):
+            filters, user = _case_filters(request.args), current_user._get_current_object()
+            return download(_dated("cases-identified"), export_cases(filters, user, True, by=user))
+        form.password.errors = [_("That is not your password.")]
+    return render_template("exports/identified.html", form=form), 422 if form.errors else 200

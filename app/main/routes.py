@@ -3,7 +3,7 @@
 import logging
 
 import sqlalchemy as sa
-from flask import Blueprint, jsonify, render_template
+from flask import Blueprint, current_app, jsonify, render_template
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
@@ -34,7 +34,14 @@ ERROR_TEXTS = {
     403: lambda: (_("Not allowed"), _("Your account may not open this page.")),
     404: lambda: (_("Not found"), _("There is no such page, or it is not available to you.")),
     405: lambda: (_("Not allowed"), _("This address does not take that kind of request.")),
-    413: lambda: (_("Too large"), _("The upload is larger than allowed.")),
+    413: lambda: (
+        _("File too large"),
+        _(
+            "Files up to %(mb)d MB can be uploaded. Split the file into smaller ones and import "
+            "them one by one.",
+            mb=current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024),
+        ),
+    ),
     422: lambda: (_("Check the form"), _("Some of what was sent could not be accepted.")),
     500: lambda: (
         _("Something went wrong"),

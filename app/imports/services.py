@@ -1,0 +1,393 @@
+"""Importing cases from CSV: every row is checked first; one bad row refuses the whole file and
+nothing is written. A checked file becomes a plan (what would be created, updated, left as it
+is), which a dry run shows and applying carries out, in one transaction, through the same
+service functions the forms use, so the rules and the audit trail hold for imports too."""
+
+import re
+import unicodedata
+from collections.abc import Generator, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from app.audit.services import acting, record_event
+from app.auth.models import User
+from app.cases.models import CASE_TYPES, NAME_MAX, OUTCOMES, SUMMARY_MAX, Case, Deadline
+from app.cases.services import add_deadline, close_case, open_case, reopen_case, update_case
+from app.clients.countries import CODES
+from app.clients.models import Client, fold_name
+from app.clients.services import create_client, update_client
+from app.extensions import db
+from app.imports.reading import FileProblem, records
+
+REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,15}")
+PSEUDONYM = re.compile(r"P-[0-9A-Z]{4}-[0-9A-Z]{4}")
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+CASE_VALUES = (
+    "case_type",
+    "opened_on",
+    "region",
+    "summary",
+    "outcome",
+    "closed_on",
+    "assigned_to_id",
+    "next_deadline",
+)
+CHUNK = 2000  # values per IN (...): well under every database's limit
+PROGRESS_EVERY = 200
+
+
+@dataclass
+class PlannedRow:
+    number: int
+    reference: str | None
+    values: dict
+    client_name: str
+    citizenship: str
+    action: str = "create"  # create, update or unchanged
+    case_id: int | None = None
+    client_id: int | None = None  # an existing client, or None: a new one
+    changes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ImportPlan:
+    rows: list[PlannedRow] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def count(self, action: str) -> int:
+        return sum(row.action == action for row in self.rows)
+
+    @property
+    def new_clients(self) -> int:
+        return len(
+            {
+                (fold_name(r.client_name), r.citizenship)
+                for r in self.rows
+                if r.client_id is None and r.action != "unchanged"
+            }
+        )
+
+
+def _chunks(values: Iterable, size: int = CHUNK):
+    values = list(values)
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _date(cells: dict, name: str, problems: list, number: int, past: bool = True):
+    text = cells[name].strip()
+    if not text:
+        return None
+    try:  # exactly YYYY-MM-DD: fromisoformat alone would take week dates such as 2025-W10-1
+        value = date.fromisoformat(text) if ISO_DATE.fullmatch(text) else None
+    except ValueError:
+        value = None
+    if value is None:
+        problems.append(
+            _(
+                'Row %(n)d: %(column)s "%(value)s" is not a date as YYYY-MM-DD.',
+                n=number,
+                column=name,
+                value=text,
+            )
+        )
+    elif past and value > date.today():
+        problems.append(_("Row %(n)d: %(column)s is in the future.", n=number, column=name))
+    return value
+
+
+def _has_control(text: str) -> bool:
+    return any(unicodedata.category(c) == "Cc" and c not in "\t\r\n" for c in text)
+
+
+def _check_codes(number: int, cells: dict, problems: list) -> None:
+    for name, value in cells.items():
+        if _has_control(value):
+            problems.append(
+                _("Row %(n)d: %(column)s contains a control character.", n=number, column=name)
+            )
+    case_type, outcome = cells["case_type"].strip(), cells["outcome"].strip()
+    if not case_type:
+        problems.append(_("Row %(n)d: case_type is empty.", n=number))
+    elif case_type not in CASE_TYPES:
+        problems.append(_('Row %(n)d: unknown case_type "%(value)s".', n=number, value=case_type))
+    if outcome and outcome not in OUTCOMES:
+        problems.append(_('Row %(n)d: unknown outcome "%(value)s".', n=number, value=outcome))
+    citizenship = cells["citizenship"].strip()
+    if not citizenship:
+        problems.append(_("Row %(n)d: citizenship is empty.", n=number))
+    elif citizenship.upper() not in CODES:
+        problems.append(
+            _(
+                'Row %(n)d: citizenship "%(value)s" is not an ISO 3166-1 country code.',
+                n=number,
+                value=citizenship,
+            )
+        )
+    reference = cells["reference"].strip()
+    if reference and not REFERENCE.fullmatch(reference):
+        problems.append(
+            _(
+                'Row %(n)d: reference "%(value)s" is not valid: use letters, digits and dashes, '
+                "up to 16.",
+                n=number,
+                value=reference,
+            )
+        )
+
+
+def _check_dates(number: int, cells: dict, problems: list) -> dict:
+    dates = {
+        "opened_on": _date(cells, "opened_on", problems, number),
+        "closed_on": _date(cells, "closed_on", problems, number),
+        "next_deadline": _date(cells, "next_deadline", problems, number, past=False),
+    }
+    has_outcome, has_closed = bool(cells["outcome"].strip()), bool(cells["closed_on"].strip())
+    if not cells["opened_on"].strip():
+        problems.append(_("Row %(n)d: opened_on is empty.", n=number))
+    if has_outcome and not has_closed:
+        problems.append(_("Row %(n)d: outcome is given but closed_on is empty.", n=number))
+    if has_closed and not has_outcome:
+        problems.append(_("Row %(n)d: closed_on is given but outcome is empty.", n=number))
+    if dates["opened_on"] and dates["closed_on"] and dates["closed_on"] < dates["opened_on"]:
+        problems.append(_("Row %(n)d: closed_on is before opened_on.", n=number))
+    return dates
+
+
+def _check_text(number: int, cells: dict, problems: list) -> None:
+    for column, limit in (
+        ("region", NAME_MAX),
+        ("client_name", NAME_MAX),
+        ("summary", SUMMARY_MAX),
+    ):
+        value = cells[column] if column == "summary" else cells[column].strip()
+        if column != "summary" and not value:
+            problems.append(_("Row %(n)d: %(column)s is empty.", n=number, column=column))
+        if len(value) > limit:
+            problems.append(
+                _(
+                    "Row %(n)d: %(column)s is longer than %(limit)d characters.",
+                    n=number,
+                    column=column,
+                    limit=limit,
+                )
+            )
+
+
+def _check(number: int, cells: dict, problems: list) -> PlannedRow:
+    """Everything that can be checked from the row alone. Free text is kept as written
+    (a summary's own spaces and line breaks included); names, places and codes are trimmed."""
+    _check_codes(number, cells, problems)
+    dates = _check_dates(number, cells, problems)
+    _check_text(number, cells, problems)
+    reference = cells["reference"].strip()
+    return PlannedRow(
+        number=number,
+        reference=reference.upper() or None,
+        values={
+            "case_type": cells["case_type"].strip(),
+            "region": cells["region"].strip(),
+            "summary": cells["summary"] or None,
+            "outcome": cells["outcome"].strip() or None,
+            "assigned_to": cells["assigned_to"].strip().lower(),
+            **dates,
+        },
+        client_name=cells["client_name"].strip(),
+        citizenship=cells["citizenship"].strip().upper(),
+    )
+
+
+def _lookup(column, wanted: set, *columns) -> list:
+    found = []
+    for chunk in _chunks(wanted):
+        found += db.session.execute(sa.select(*columns).where(column.in_(chunk))).all()
+    return found
+
+
+def _existing_cases(references: set) -> dict:
+    """The cases these references name, with what a row is compared against."""
+    next_deadline = (
+        sa.select(sa.func.min(Deadline.due_on))
+        .where(Deadline.case_id == Case.id, Deadline.met_on.is_(None))
+        .scalar_subquery()
+        .label("next_deadline")
+    )
+    columns = [getattr(Case, name) for name in CASE_VALUES if name != "next_deadline"]
+    found = {}
+    for chunk in _chunks(references):
+        query = (
+            sa.select(
+                Case.id,
+                Case.reference,
+                Case.client_id,
+                *columns,
+                next_deadline,
+                Client.name_folded,
+                Client.citizenship,
+            )
+            .join(Client, Client.id == Case.client_id)
+            .where(Case.reference.in_(chunk))
+        )
+        found |= {row.reference: row for row in db.session.execute(query)}
+    return found
+
+
+def plan_import(data: bytes) -> ImportPlan:
+    """Check every row and work out what importing ``data`` would do. Reads, never writes."""
+    plan = ImportPlan()
+    try:
+        raw = list(records(data))
+    except FileProblem as problem:
+        plan.errors.append(problem.message)
+        return plan
+    first_row: dict[str, int] = {}
+    for record in raw:
+        if record.cells is None:
+            plan.errors.append(record.problem)
+            continue
+        row = _check(record.number, record.cells, plan.errors)
+        if row.reference:
+            if row.reference in first_row:
+                plan.errors.append(
+                    _(
+                        'Row %(n)d: reference "%(value)s" appears again (first in row %(m)d).',
+                        n=row.number,
+                        value=record.cells["reference"].strip(),
+                        m=first_row[row.reference],
+                    )
+                )
+            first_row.setdefault(row.reference, row.number)
+        plan.rows.append(row)
+    _resolve(plan)
+    return plan
+
+
+def _resolve(plan: ImportPlan) -> None:
+    """What needs the database: users, clients, existing cases; then create/update/unchanged."""
+    emails = {r.values["assigned_to"] for r in plan.rows if r.values["assigned_to"]}
+    users = dict(_lookup(User.email, emails, User.email, User.id))
+    codes = {r.client_name for r in plan.rows if PSEUDONYM.fullmatch(r.client_name)}
+    by_code = {
+        row.pseudonym: row
+        for row in _lookup(Client.pseudonym, codes, Client.pseudonym, Client.id, Client.citizenship)
+    }
+    names = {fold_name(r.client_name) for r in plan.rows if r.client_name not in codes}
+    by_name: dict[tuple, int] = {}
+    for row in _lookup(
+        Client.name_folded, names, Client.name_folded, Client.citizenship, Client.id
+    ):
+        key = (row.name_folded, row.citizenship)
+        by_name[key] = min(by_name.get(key, row.id), row.id)
+    cases = _existing_cases({r.reference for r in plan.rows if r.reference})
+    client_of = {c.id: c for c in by_code.values()}
+    for row in plan.rows:
+        email = row.values.pop("assigned_to")
+        row.values["assigned_to_id"] = users.get(email) if email else None
+        if email and email not in users:
+            plan.errors.append(
+                _('Row %(n)d: no user has the email "%(value)s".', n=row.number, value=email)
+            )
+        if row.client_name in codes:
+            if row.client_name not in by_code:
+                plan.errors.append(
+                    _(
+                        'Row %(n)d: no client has the pseudonym code "%(value)s".',
+                        n=row.number,
+                        value=row.client_name,
+                    )
+                )
+                continue
+            row.client_id = by_code[row.client_name].id
+        existing = cases.get(row.reference)
+        key = (fold_name(row.client_name), row.citizenship)
+        if row.client_name not in codes:
+            # Several clients may share a name: the case's own client, if it is one of them.
+            same = existing is not None and (existing.name_folded, existing.citizenship) == key
+            row.client_id = existing.client_id if same else by_name.get(key)
+        if existing is None:
+            continue
+        row.case_id = existing.id
+        row.changes = [name for name in CASE_VALUES if row.values[name] != getattr(existing, name)]
+        if row.client_id != existing.client_id:
+            row.changes.append("client_name")
+        elif row.client_name in codes and client_of[row.client_id].citizenship != row.citizenship:
+            row.changes.append("citizenship")
+        row.action = "update" if row.changes else "unchanged"
+
+
+def apply_import(plan: ImportPlan, by: User | None) -> Generator[int, None, dict]:
+    """Carry out a checked plan: yields how many rows are done every ``PROGRESS_EVERY`` rows
+    and returns the totals. The caller commits, or rolls back on any error."""
+    if not plan.ok:
+        raise ValueError("a plan with errors cannot be applied")
+    acting(by)
+    clients: dict[tuple, Client] = {}
+    for done, row in enumerate(plan.rows, start=1):
+        if row.action != "unchanged":
+            _apply_row(row, clients, by)
+        if done % PROGRESS_EVERY == 0:
+            yield done
+    totals = {
+        "created": plan.count("create"),
+        "updated": plan.count("update"),
+        "unchanged": plan.count("unchanged"),
+        "new_clients": len(clients),
+    }
+    acting(by)
+    record_event("import", "cases", {key: [None, n] for key, n in totals.items()})
+    return totals
+
+
+def run_import(plan: ImportPlan, by: User | None) -> dict:
+    """``apply_import`` without progress reports."""
+    steps = apply_import(plan, by)
+    while True:
+        try:
+            next(steps)
+        except StopIteration as finished:
+            return finished.value
+
+
+def _client(row: PlannedRow, clients: dict, by) -> Client:
+    if row.client_id is not None:
+        client = db.session.get(Client, row.client_id)
+        if row.citizenship != client.citizenship:
+            update_client(client, {"citizenship": row.citizenship}, by=by)
+        return client
+    key = (fold_name(row.client_name), row.citizenship)
+    if key not in clients:
+        clients[key] = create_client(
+            {"full_name": row.client_name, "citizenship": row.citizenship}, by=by
+        )
+    return clients[key]
+
+
+def _apply_row(row: PlannedRow, clients: dict, by) -> None:
+    values = row.values
+    client = _client(row, clients, by)
+    fields = {
+        k: values[k] for k in ("case_type", "opened_on", "region", "summary", "assigned_to_id")
+    }
+    if row.action == "create":
+        case = open_case(client, {**fields, "reference": row.reference}, by=by)
+    else:
+        case = db.session.get(Case, row.case_id)
+        if not case.is_open and (case.outcome, case.closed_on) != (
+            values["outcome"],
+            values["closed_on"],
+        ):
+            reopen_case(case, by=by, note=_("Changed by a CSV import."))
+        if case.client_id != client.id:  # the row names another client
+            case.client = client
+        update_case(case, fields, by=by)
+    if values["outcome"] and case.is_open:
+        close_case(case, values["outcome"], values["closed_on"], by=by)
+    if values["next_deadline"] and (row.action == "create" or "next_deadline" in row.changes):
+        add_deadline(case, values["next_deadline"], _("Next deadline (imported)"), by=by)

@@ -1,0 +1,204 @@
+"""The cases CSV: SPEC's columns, pseudonymised by default, streamed, and every export audited."""
+
+import csv
+import io
+import tracemalloc
+from datetime import UTC, date, datetime
+
+import pytest
+import sqlalchemy as sa
+
+from app.audit.models import AuditEvent
+from app.cases.models import Case, Deadline
+from app.exports.services import export_cases
+from app.extensions import db
+from tests.helpers import login, submit
+
+HEADER = "reference,case_type,opened_on,region,client_name,citizenship,assigned_to,outcome,closed_on,next_deadline,summary"
+
+
+def _rows(body: bytes) -> list[dict]:
+    text = body.decode("utf-8")
+    assert text.startswith("\ufeff")
+    return list(csv.DictReader(io.StringIO(text[1:], newline="")))
+
+
+@pytest.fixture
+def coordinator(make, client):
+    user = make.user("coordinator")
+    login(client, user)
+    return user
+
+
+def test_cases_csv_has_spec_columns_and_pseudonyms(client, coordinator, make, app):
+    volunteer = make.user("volunteer", email="vol@example.org")
+    person = make.client(full_name="Шералиев Бахром", citizenship="TJ")
+    case = make.case(
+        client=person,
+        by=coordinator,
+        assigned_to_id=volunteer.id,
+        region="Казань",
+        summary='=HYPERLINK("http://evil")',
+        outcome="partial",
+        closed_on=date(2025, 4, 2),
+        opened_on=date(2025, 3, 1),
+    )
+    with app.app_context():
+        from app.cases.services import add_deadline  # noqa: PLC0415
+
+        add_deadline(db.session.get(Case, case.id), date(2025, 5, 1), "Жалоба", by=None)
+        add_deadline(db.session.get(Case, case.id), date(2025, 4, 20), "Раньше", by=None)
+        db.session.commit()
+    response = client.get("/exports/cases.csv")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+    assert (
+        f'filename="huquq-cases-{date.today().isoformat()}.csv"'
+        in response.headers["Content-Disposition"]
+    )
+    assert response.data.decode("utf-8").splitlines()[0] == "\ufeff" + HEADER
+    [row] = _rows(response.data)
+    assert row == {
+        "reference": case.reference,
+        "case_type": "deportation_challenge",
+        "opened_on": "2025-03-01",
+        "region": "Казань",
+        "client_name": person.pseudonym,
+        "citizenship": "TJ",
+        "assigned_to": "vol@example.org",
+        "outcome": "partial",
+        "closed_on": "2025-04-02",
+        "next_deadline": "2025-04-20",
+        "summary": '\'=HYPERLINK("http://evil")',
+    }
+    assert "Шералиев" not in response.data.decode("utf-8")
+
+
+@pytest.mark.parametrize("text", ["=1+1", "+7 916", "-5", "@SUM(A1)", "\tTab", "\rCR"])
+def test_formula_characters_are_guarded(client, coordinator, make, text):
+    make.case(by=coordinator, summary=text)
+    [row] = _rows(client.get("/exports/cases.csv").data)
+    assert row["summary"] == "'" + text
+
+
+def test_export_uses_the_case_list_filters(client, coordinator, make):
+    kept = make.case(by=coordinator, region="Москва", case_type="school_refusal")
+    make.case(by=coordinator, region="Казань", case_type="school_refusal")
+    make.case(by=coordinator, region="Москва", case_type="police_abuse")
+    rows = _rows(client.get("/exports/cases.csv?region=Москва&case_type=school_refusal").data)
+    assert [r["reference"] for r in rows] == [kept.reference]
+
+
+def test_every_export_is_audited_with_who_filters_and_rows(client, coordinator, make, app):
+    for _ in range(3):
+        make.case(by=coordinator, region="Москва")
+    client.get("/exports/cases.csv?region=Москва").get_data()
+    with app.app_context():
+        event = db.session.execute(
+            sa.select(AuditEvent).where(AuditEvent.action == "export")
+        ).scalar_one()
+    assert event.actor_id == coordinator.id
+    assert event.changes["rows"][1] == 3 and event.changes["filters"][1] == {"region": "Москва"}
+    assert event.changes["identified"][1] is False and event.changes["complete"][1] is True
+
+
+def test_identified_export_needs_an_admin_and_their_password(client, make, app):
+    admin = make.user("admin")
+    person = make.client(full_name="Шералиев Бахром")
+    make.case(client=person, by=admin)
+    login(client, admin)
+    wrong = submit(client, "/exports/cases-identified", {"password": "not my password"})
+    assert wrong.status_code == 422 and "not your password" in wrong.text
+    response = submit(client, "/exports/cases-identified", {"password": "a sturdy test passphrase"})
+    assert response.status_code == 200 and "identified" in response.headers["Content-Disposition"]
+    [row] = _rows(response.data)
+    assert row["client_name"] == "Шералиев Бахром"
+    with app.app_context():
+        event = db.session.execute(
+            sa.select(AuditEvent).where(AuditEvent.action == "export")
+        ).scalar_one()
+    assert event.changes["identified"][1] is True and event.actor_id == admin.id
+
+
+@pytest.mark.parametrize("role", ["volunteer", "coordinator"])
+def test_only_admins_may_export_names(client, make, role):
+    login(client, make.user(role))
+    assert client.get("/exports/cases-identified").status_code == 403
+
+
+def test_volunteers_cannot_export_or_import(client, make):
+    login(client, make.user("volunteer"))
+    assert client.get("/exports/cases.csv").status_code == 403
+    assert client.get("/imports/").status_code == 403
+
+
+def test_command_line_export_to_a_file(app, make, tmp_path):
+    person = make.client(full_name="Абдуллаев Акмал")
+    make.case(client=person)
+    target = tmp_path / "cases.csv"
+    result = app.test_cli_runner().invoke(args=["cases", "export", "-o", str(target)])
+    assert result.exit_code == 0
+    assert _rows(target.read_bytes())[0]["client_name"] == person.pseudonym
+    named = app.test_cli_runner().invoke(args=["cases", "export", "--identified"])
+    assert "Абдуллаев Акмал" in named.output
+    with app.app_context():
+        events = (
+            db.session.execute(sa.select(AuditEvent).where(AuditEvent.action == "export"))
+            .scalars()
+            .all()
+        )
+    assert [(e.via, e.changes["identified"][1]) for e in events] == [("cli", False), ("cli", True)]
+
+
+def _bulk_cases(app, n: int, start: int = 0) -> None:
+    with app.app_context():
+        from app.clients.services import create_client  # noqa: PLC0415
+
+        client_id = create_client({"full_name": "Каримов Шерзод", "citizenship": "UZ"}, by=None).id
+        stamp = datetime(2025, 1, 1, tzinfo=UTC)
+        rows = [
+            {
+                "reference": f"HQ-M{start + i:06d}",
+                "client_id": client_id,
+                "case_type": "other",
+                "opened_on": date(2025, 1, 1),
+                "region": "Москва",
+                "summary": "ж" * 200,
+                "created_at": stamp,
+                "updated_at": stamp,
+            }
+            for i in range(n)
+        ]
+        db.session.execute(sa.insert(Case.__table__), rows)
+        db.session.commit()
+
+
+def _peak_while_exporting(app) -> tuple[int, int]:
+    with app.app_context():
+        tracemalloc.start()
+        rows = sum(1 for _ in export_cases({}, None, False, by=None)) - 1
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    return rows, peak
+
+
+def test_export_memory_stays_flat_from_500_to_50000_rows(app):
+    _bulk_cases(app, 500)
+    small_rows, small_peak = _peak_while_exporting(app)
+    _bulk_cases(app, 49_500, start=500)
+    big_rows, big_peak = _peak_while_exporting(app)
+    assert (small_rows, big_rows) == (500, 50_000)
+    # 100× the rows; the peak may grow a little (batches, caches), never with the row count.
+    assert big_peak < small_peak * 2 + 2_000_000, (small_peak, big_peak)
+
+
+def test_deadline_met_is_not_the_next_deadline(client, coordinator, make, app):
+    case = make.case(by=coordinator)
+    with app.app_context():
+        db.session.add(
+            Deadline(case_id=case.id, due_on=date(2025, 1, 1), title="x", met_on=date(2025, 1, 1))
+        )
+        db.session.info["audit_actor"] = None
+        db.session.commit()
+    [row] = _rows(client.get("/exports/cases.csv").data)
+    assert row["next_deadline"] == ""
