@@ -1,5 +1,7 @@
 """A coordinator reads the dashboard in a real browser; the charts draw and the tables sort."""
 
+from pathlib import Path
+
 import pytest
 from playwright.sync_api import expect
 
@@ -32,5 +34,5 @@ def test_coordinator_reads_the_dashboard_and_sorts_a_breakdown(desktop):
     expect(desktop.locator(".period")).to_contain_text("Period:")
     with desktop.expect_download() as download:
         desktop.get_by_role("link", name="Download CSV").click()
-    content = open(download.value.path(), encoding="utf-8-sig").read()
+    content = Path(download.value.path()).read_text(encoding="utf-8-sig")
     assert content.startswith("case_type,period_from,period_to,")

@@ -44,7 +44,7 @@ def test_cases_csv_has_spec_columns_and_pseudonyms(client, coordinator, make, ap
         opened_on=date(2025, 3, 1),
     )
     with app.app_context():
-        from app.cases.services import add_deadline  # noqa: PLC0415
+        from app.cases.services import add_deadline
 
         add_deadline(db.session.get(Case, case.id), date(2025, 5, 1), "Жалоба", by=None)
         add_deadline(db.session.get(Case, case.id), date(2025, 4, 20), "Раньше", by=None)
@@ -152,7 +152,7 @@ def test_command_line_export_to_a_file(app, make, tmp_path):
 
 def _bulk_cases(app, n: int, start: int = 0) -> None:
     with app.app_context():
-        from app.clients.services import create_client  # noqa: PLC0415
+        from app.clients.services import create_client
 
         client_id = create_client({"full_name": "Каримов Шерзод", "citizenship": "UZ"}, by=None).id
         stamp = datetime(2025, 1, 1, tzinfo=UTC)

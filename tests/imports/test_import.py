@@ -125,7 +125,7 @@ def test_an_exported_file_imports_back_with_no_change(ctx, make, coordinator, id
             closed_on=date(2025, 4, 1) if i == 3 else None,
         )
         if i == 1:
-            from app.cases.services import add_deadline  # noqa: PLC0415
+            from app.cases.services import add_deadline
 
             add_deadline(db.session.get(Case, case.id), date(2026, 1, 15), "Суд", by=None)
     db.session.commit()
