@@ -3,16 +3,18 @@ complete."""
 
 from app.audit.models import AuditEvent
 from app.auth.models import LoginFailure, User, UserSession
-from app.cases.models import Case, Deadline, TimelineEntry
+from app.cases.models import CalendarDay, Case, Deadline, DeadlineRule, TimelineEntry
 from app.clients.models import Client
 from app.reports.models import Benchmark
 
 __all__ = [
     "AuditEvent",
     "Benchmark",
+    "CalendarDay",
     "Case",
     "Client",
     "Deadline",
+    "DeadlineRule",
     "LoginFailure",
     "TimelineEntry",
     "User",

@@ -45,14 +45,30 @@ ENTRY_KINDS = {
     "filing": _l("filing"),
     "decision": _l("decision"),
 }
-SYSTEM_ENTRY_KINDS = {"closed": _l("closed"), "reopened": _l("reopened")}
+SYSTEM_ENTRY_KINDS = {
+    "closed": _l("closed"),
+    "reopened": _l("reopened"),
+    "term_met": _l("deadline met"),
+    "term_missed": _l("deadline missed"),
+    "term_extended": _l("deadline extended"),
+    "term_restored": _l("deadline restored"),
+}
 ALL_ENTRY_KINDS = {**ENTRY_KINDS, **SYSTEM_ENTRY_KINDS}
 
 # Fields that only one case type uses; cleared when the case has another type.
 TYPE_FIELDS = {
     "deportation_challenge": ("offence_article", "ruling_on", "ruling_received_on"),
     "school_refusal": ("school_name", "school_grade", "refusal_on", "refusal_reason"),
+    "registry_error": ("decision_learned_on",),
 }
+# The case dates a deadline rule may count from.
+TRIGGERS = {
+    "ruling_received_on": _l("copy of the ruling received on"),
+    "refusal_on": _l("refusal date"),
+    "decision_learned_on": _l("learned of the decision on"),
+}
+TERM_UNITS = {"days": _l("days"), "months": _l("months")}
+DEADLINE_STATUSES = {"open": _l("open"), "met": _l("met"), "missed": _l("missed")}
 
 
 class Case(CreatedAtMixin, db.Model):
@@ -92,6 +108,8 @@ class Case(CreatedAtMixin, db.Model):
     school_grade: Mapped[str | None] = mapped_column(sa.String(40))
     refusal_on: Mapped[date | None]
     refusal_reason: Mapped[str | None] = mapped_column(sa.String(32))
+    # registry_error
+    decision_learned_on: Mapped[date | None]
 
     client = relationship("Client", back_populates="cases")
     created_by = relationship("User", foreign_keys=[created_by_id])
@@ -178,17 +196,81 @@ class TimelineEntry(CreatedAtMixin, db.Model):
         return str(OUTCOMES[self.outcome]) if self.outcome else ""
 
 
-class Deadline(CreatedAtMixin, db.Model):
-    """A date by which something must be done in a case. ``met_on`` is set once it is done."""
+class DeadlineRule(CreatedAtMixin, db.Model):
+    """A term the law sets, counted from a date on the case: data an admin keeps."""
 
-    __tablename__ = "deadlines"
+    __tablename__ = "deadline_rules"
+    __audited__ = True
+    __table_args__ = (
+        sa.CheckConstraint(check_in("case_type", CASE_TYPES), name="case_type"),
+        sa.CheckConstraint(check_in("trigger", TRIGGERS), name="trigger"),
+        sa.CheckConstraint(check_in("unit", TERM_UNITS), name="unit"),
+        sa.CheckConstraint("length > 0", name="length"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(NAME_MAX))
+    case_type: Mapped[str] = mapped_column(sa.String(32))
+    trigger: Mapped[str] = mapped_column(sa.String(32))
+    length: Mapped[int]
+    unit: Mapped[str] = mapped_column(sa.String(8))
+    legal_basis: Mapped[str] = mapped_column(sa.Text)
+    is_active: Mapped[bool] = mapped_column(default=True)
+
+    @property
+    def term_label(self) -> str:
+        return f"{self.length} {TERM_UNITS[self.unit]}"
+
+
+class CalendarDay(db.Model):
+    """An exception to Monday–Friday: a public holiday, or a weekend day made a working day."""
+
+    __tablename__ = "calendar_days"
     __audited__ = True
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(unique=True)
+    is_working: Mapped[bool]
+    note: Mapped[str | None] = mapped_column(sa.String(NAME_MAX))
+
+
+class Deadline(CreatedAtMixin, db.Model):
+    """A date by which something must be done in a case: from a rule, typed in, or imported.
+    It is open until it is met or missed; a court may extend it, or restore a missed one."""
+
+    __tablename__ = "deadlines"
+    __audited__ = True
+    __table_args__ = (
+        sa.CheckConstraint(check_in("status", DEADLINE_STATUSES), name="status"),
+        sa.CheckConstraint("(status = 'open') = (resolved_on IS NULL)", name="resolved_with_date"),
+        sa.Index(None, "status", "due_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id"), index=True)
+    rule_id: Mapped[int | None] = mapped_column(sa.ForeignKey("deadline_rules.id"))
     due_on: Mapped[date]
     title: Mapped[str] = mapped_column(sa.String(NAME_MAX))
-    met_on: Mapped[date | None]
+    legal_basis: Mapped[str | None] = mapped_column(sa.Text)
+    status: Mapped[str] = mapped_column(sa.String(8), default="open")
+    resolved_on: Mapped[date | None]
+    # Moved by a court on petition: a rule no longer recomputes it.
+    is_extended: Mapped[bool] = mapped_column(default=False)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
 
     case = relationship("Case", back_populates="deadlines")
+    rule = relationship("DeadlineRule")
+
+    @hybrid_property
+    def is_open(self) -> bool:
+        """Not met or missed yet: the CSV's next_deadline is the earliest open one."""
+        return self.status == "open"
+
+    @is_open.inplace.expression
+    @classmethod
+    def _is_open_expression(cls):
+        return cls.status == "open"
+
+    @property
+    def status_label(self) -> str:
+        return str(DEADLINE_STATUSES[self.status])

@@ -4,7 +4,8 @@ import sqlalchemy as sa
 
 from app.access import visible_cases_clause
 from app.auth.models import User
-from app.cases.models import Case
+from app.cases.models import CalendarDay, Case, DeadlineRule
+from app.cases.terms import WorkCalendar
 from app.extensions import db
 
 
@@ -56,3 +57,22 @@ def regions_in_use() -> list[str]:
     """The regions cases already name, for suggestions as a volunteer types."""
     query = sa.select(Case.region).distinct().order_by(Case.region).limit(500)
     return list(db.session.execute(query).scalars())
+
+
+def active_rules(case_type: str) -> list[DeadlineRule]:
+    """The deadline rules in force for this case type."""
+    query = (
+        sa.select(DeadlineRule)
+        .where(DeadlineRule.case_type == case_type, DeadlineRule.is_active)
+        .order_by(DeadlineRule.id)
+    )
+    return list(db.session.execute(query).scalars())
+
+
+def work_calendar() -> WorkCalendar:
+    """The working-day calendar: Monday–Friday, less holidays, plus moved working days."""
+    days = db.session.execute(sa.select(CalendarDay.day, CalendarDay.is_working)).all()
+    return WorkCalendar(
+        holidays=frozenset(d for d, working in days if not working),
+        working_weekends=frozenset(d for d, working in days if working),
+    )

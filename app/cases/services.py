@@ -13,6 +13,8 @@ from flask_babel import gettext as _
 from app.audit.services import acting
 from app.auth.models import User
 from app.cases.models import CASE_TYPES, OUTCOMES, TYPE_FIELDS, Case, Deadline, TimelineEntry
+from app.cases.queries import active_rules, work_calendar
+from app.cases.terms import term_end
 from app.clients.models import Client
 from app.errors import RuleViolation
 from app.extensions import db
@@ -59,6 +61,7 @@ def open_case(client: Client, data: Mapping, by: User | None) -> Case:
     _apply(case, data)
     db.session.add(case)
     db.session.flush()
+    sync_rule_deadlines(case, by)
     return case
 
 
@@ -66,6 +69,7 @@ def update_case(case: Case, data: Mapping, by: User | None) -> Case:
     acting(by)
     _apply(case, data)
     db.session.flush()
+    sync_rule_deadlines(case, by)
     return case
 
 
@@ -127,9 +131,92 @@ def reopen_case(
     return case
 
 
-def add_deadline(case: Case, due_on: date, title: str, by: User | None) -> Deadline:
+def add_deadline(
+    case: Case, due_on: date, title: str, by: User | None, legal_basis: str | None = None
+) -> Deadline:
+    """A deadline typed in by hand (or imported)."""
     acting(by)
-    deadline = Deadline(case=case, due_on=due_on, title=title, created_by_id=by.id if by else None)
+    deadline = Deadline(
+        case=case,
+        due_on=due_on,
+        title=title,
+        legal_basis=legal_basis,
+        created_by_id=by.id if by else None,
+    )
     db.session.add(deadline)
     db.session.flush()
     return deadline
+
+
+def sync_rule_deadlines(case: Case, by: User | None) -> None:
+    """Give the case the deadlines its rules set, counted from its dates: one per active rule
+    whose date is filled in. A date corrected later moves the open deadline with it, unless a
+    court has extended that deadline."""
+    acting(by)
+    rules = active_rules(case.case_type)
+    if not rules:
+        return
+    work = work_calendar()
+    existing = {d.rule_id: d for d in case.deadlines if d.rule_id is not None}
+    for rule in rules:
+        start = getattr(case, rule.trigger)
+        if start is None:
+            continue
+        due_on = term_end(start, rule.length, rule.unit, work)
+        deadline = existing.get(rule.id)
+        if deadline is None:
+            case.deadlines.append(
+                Deadline(
+                    rule_id=rule.id,
+                    due_on=due_on,
+                    title=rule.name,
+                    legal_basis=rule.legal_basis,
+                    created_by_id=by.id if by else None,
+                )
+            )
+        elif deadline.is_open and not deadline.is_extended and deadline.due_on != due_on:
+            deadline.due_on = due_on
+    db.session.flush()
+
+
+def resolve_deadline(
+    deadline: Deadline, status: str, on: date, by: User | None, note: str | None = None
+) -> Deadline:
+    """Record that an open deadline was met or missed on ``on``; the timeline says so."""
+    acting(by)
+    if not deadline.is_open:
+        raise RuleViolation(_("This deadline is no longer open."))
+    if status not in ("met", "missed"):
+        raise RuleViolation(_("A deadline is met or missed."), field="action")
+    deadline.status, deadline.resolved_on = status, on
+    kind = "term_met" if status == "met" else "term_missed"
+    add_timeline_entry(deadline.case, kind, on, _deadline_text(deadline, note), by)
+    return deadline
+
+
+def extend_deadline(
+    deadline: Deadline, due_on: date, by: User | None, note: str | None = None
+) -> Deadline:
+    """A court's new date on petition: extends an open deadline, or restores a missed one."""
+    acting(by)
+    if deadline.status == "met":
+        raise RuleViolation(_("This deadline was met; there is nothing to extend."))
+    if deadline.is_open and due_on <= deadline.due_on:
+        raise RuleViolation(_("An extension moves the deadline later."), field="due_on")
+    kind = "term_extended" if deadline.is_open else "term_restored"
+    previous = deadline.due_on
+    deadline.due_on, deadline.status, deadline.resolved_on = due_on, "open", None
+    deadline.is_extended = True
+    text = _(
+        "%(title)s: %(old)s → %(new)s",
+        title=deadline.title,
+        old=previous.isoformat(),
+        new=due_on.isoformat(),
+    )
+    add_timeline_entry(deadline.case, kind, date.today(), f"{text}\n{note}" if note else text, by)
+    return deadline
+
+
+def _deadline_text(deadline: Deadline, note: str | None) -> str:
+    text = _("%(title)s (due %(date)s)", title=deadline.title, date=deadline.due_on.isoformat())
+    return f"{text}\n{note}" if note else text

@@ -92,7 +92,7 @@ def case_export_query(filters: dict, user: User | None, identified: bool) -> sa.
     the earliest deadline not yet met."""
     next_deadline = (
         sa.select(Deadline.case_id, sa.func.min(Deadline.due_on).label("due_on"))
-        .where(Deadline.met_on.is_(None))
+        .where(Deadline.is_open)
         .group_by(Deadline.case_id)
         .subquery()
     )

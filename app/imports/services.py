@@ -215,7 +215,7 @@ def _existing_cases(references: set) -> dict:
     """The cases these references name, with what a row is compared against."""
     next_deadline = (
         sa.select(sa.func.min(Deadline.due_on))
-        .where(Deadline.case_id == Case.id, Deadline.met_on.is_(None))
+        .where(Deadline.case_id == Case.id, Deadline.is_open)
         .scalar_subquery()
         .label("next_deadline")
     )

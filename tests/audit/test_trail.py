@@ -37,9 +37,13 @@ def test_intake_records_the_new_client_and_case_by_their_author(client, voluntee
     before = len(_events(app))
     reference = submit(client, "/cases/new", INTAKE).location.rsplit("/", 1)[-1]
     events = _events(app)[before:]
-    assert [(e.action, e.entity) for e in events] == [("insert", "clients"), ("insert", "cases")]
+    # The ruling's copy arrived on 2025-03-02: the appeal rule gives the case its deadline.
+    assert [(e.action, e.entity) for e in events] == [
+        ("insert", "clients"), ("insert", "cases"), ("insert", "deadlines"),
+    ]
     assert {e.actor_id for e in events} == {volunteer.id} and {e.via for e in events} == {"web"}
-    client_event, case_event = events
+    client_event, case_event, deadline_event = events
+    assert deadline_event.changes["due_on"] == [None, "2025-03-12"]
     assert client_event.changes["full_name"] == [None, "Худойбердиев Шерзод"]
     assert case_event.changes["case_type"] == [None, "deportation_challenge"]
     assert case_event.changes["opened_on"] == [None, "2025-03-03"]

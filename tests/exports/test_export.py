@@ -196,7 +196,13 @@ def test_deadline_met_is_not_the_next_deadline(client, coordinator, make, app):
     case = make.case(by=coordinator)
     with app.app_context():
         db.session.add(
-            Deadline(case_id=case.id, due_on=date(2025, 1, 1), title="x", met_on=date(2025, 1, 1))
+            Deadline(
+                case_id=case.id,
+                due_on=date(2025, 1, 1),
+                title="x",
+                status="met",
+                resolved_on=date(2025, 1, 1),
+            )
         )
         db.session.info["audit_actor"] = None
         db.session.commit()
