@@ -72,6 +72,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.auth.routes import bp as auth_bp
     from app.cases.routes import bp as cases_bp
     from app.clients.routes import bp as clients_bp
+    from app.deadlines.routes import bp as deadlines_bp
     from app.exports.routes import bp as exports_bp
     from app.imports.routes import bp as imports_bp
     from app.main.routes import bp as main_bp
@@ -86,6 +87,7 @@ def _register_blueprints(app: Flask) -> None:
         reports_bp,
         exports_bp,
         imports_bp,
+        deadlines_bp,
     ):
         app.register_blueprint(bp)
 

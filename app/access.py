@@ -55,15 +55,17 @@ def enforce_access():
     return None
 
 
-def visible_cases_clause(user: User):
-    """SPEC's rule: coordinators and admins see every case; a volunteer sees the cases assigned
-    to them, and the ones they created that nobody is assigned to yet."""
-    if user.is_coordinator:
-        return sa.true()
+def own_cases_clause(user: User):
+    """A user's own cases: assigned to them, or created by them and not assigned to anyone."""
     return sa.or_(
         Case.assigned_to_id == user.id,
         sa.and_(Case.assigned_to_id.is_(None), Case.created_by_id == user.id),
     )
+
+
+def visible_cases_clause(user: User):
+    """SPEC's rule: coordinators and admins see every case; a volunteer sees their own."""
+    return sa.true() if user.is_coordinator else own_cases_clause(user)
 
 
 def load_case_or_404(reference: str, user: User) -> Case:

@@ -3,10 +3,16 @@ against every route, with a case (and client) of their own and one of someone el
 
 import re
 from dataclasses import dataclass
+from datetime import date
 
 import pytest
+import sqlalchemy as sa
 
 from app.access import EVERYONE
+from app.auth.models import User
+from app.cases.models import CalendarDay, Deadline
+from app.deadlines.services import renew_calendar_link
+from app.extensions import db
 from tests.helpers import csrf_field, login
 
 # Routes whose allowed answer is not the plain 200 (GET) or 302/422 (POST with an empty form).
@@ -25,28 +31,49 @@ class World:
 
 
 @pytest.fixture
-def world(make) -> World:
+def world(app, make) -> World:
     volunteer, colleague = make.user("volunteer"), make.user("volunteer")
     coordinator, admin = make.user("coordinator"), make.user("admin")
-    own = make.case(by=coordinator, assigned_to_id=volunteer.id)
-    other = make.case(by=coordinator, assigned_to_id=colleague.id)
+    # Both cases get a deadline from the appeal rule (the ruling's copy date is set).
+    received = {"ruling_received_on": date(2025, 3, 3)}
+    own = make.case(by=coordinator, assigned_to_id=volunteer.id, **received)
+    other = make.case(by=coordinator, assigned_to_id=colleague.id, **received)
     own_client = make.client(by=volunteer)
     other_client = make.client(by=colleague)
+    with app.app_context():
+        deadline = {
+            c: db.session.execute(sa.select(Deadline.id).where(Deadline.case_id == c)).scalar()
+            for c in (own.id, other.id)
+        }
+        first_days = (
+            db.session.execute(sa.select(CalendarDay.id).order_by(CalendarDay.id).limit(2))
+            .scalars()
+            .all()
+        )
+        token = renew_calendar_link(db.session.get(User, volunteer.id), by=None)
+        db.session.commit()
+    shared = {
+        "user_id": colleague.id,
+        "filename": "app.css",
+        "benchmark_id": 1,
+        "rule_id": 1,
+        "token": token,
+    }
     return World(
         users={"volunteer": volunteer, "coordinator": coordinator, "admin": admin},
         own={
             "reference": own.reference,
             "pseudonym": own_client.pseudonym,
-            "user_id": colleague.id,
-            "filename": "app.css",
-            "benchmark_id": 1,
+            "deadline_id": deadline[own.id],
+            "day_id": first_days[0],
+            **shared,
         },
         other={
             "reference": other.reference,
             "pseudonym": other_client.pseudonym,
-            "user_id": colleague.id,
-            "filename": "app.css",
-            "benchmark_id": 1,
+            "deadline_id": deadline[other.id],
+            "day_id": first_days[1],
+            **shared,
         },
     )
 

@@ -16,7 +16,7 @@ class User(UserMixin, CreatedAtMixin, db.Model):
     __tablename__ = "users"
     __table_args__ = (sa.CheckConstraint(check_in("role", ROLES), name="role"),)
     __audited__ = True
-    __audit_redact__ = frozenset({"password_hash"})
+    __audit_redact__ = frozenset({"password_hash", "calendar_token_hash"})
     __audit_skip__ = frozenset({"last_login_at"})
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -26,6 +26,8 @@ class User(UserMixin, CreatedAtMixin, db.Model):
     password_hash: Mapped[str | None] = mapped_column(sa.String(255))
     is_enabled: Mapped[bool] = mapped_column(default=True)
     last_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The secret of the user's calendar link, hashed: the link itself is shown once.
+    calendar_token_hash: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users

@@ -56,6 +56,11 @@ class CaseForm(BaseForm):
     )
     school_grade = StringField(_l("Grade or group"), validators=[Optional(), Length(max=40)])
     refusal_on = DateField(_l("Refusal date"), validators=PAST_DATE)
+    decision_learned_on = DateField(
+        _l("Learned of the registry entry on"),
+        validators=PAST_DATE,
+        description=_l("The court claim's 3 months count from this day."),
+    )
     refusal_reason = SelectField(
         _l("Reason for refusal"),
         choices=choices(REFUSAL_REASONS, blank="—"),
@@ -125,3 +130,34 @@ class CaseFilterForm(QueryForm):
             ],
             blank=_l("anyone"),
         )
+
+
+class DeadlineForm(BaseForm):
+    """A deadline typed in by hand."""
+
+    title = StringField(_l("What is due"), validators=[DataRequired(), Length(max=NAME_MAX)])
+    due_on = DateField(_l("Due on"), validators=[InputRequired(), not_too_old])
+    legal_basis = StringField(_l("Legal basis"), validators=[Optional(), Length(max=NAME_MAX)])
+
+
+DEADLINE_ACTIONS = {
+    "met": _l("met"),
+    "missed": _l("missed"),
+    "extended": _l("extended or restored by the court"),
+}
+
+
+class DeadlineActionForm(BaseForm):
+    """What happened to a deadline: met or missed on a date, or a new date on petition."""
+
+    action = SelectField(
+        _l("What happened"),
+        choices=choices(DEADLINE_ACTIONS, blank="—"),
+        validators=[DataRequired()],
+    )
+    on = DateField(_l("Date"), default=date.today, validators=[InputRequired(), not_too_old])
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=NAME_MAX)])
+
+    def validate_on(self, field):
+        if self.action.data in ("met", "missed") and field.data and field.data > date.today():
+            raise ValidationError(_l("This date is in the future."))

@@ -1,7 +1,9 @@
 from collections.abc import Callable
+from datetime import date
 
 from flask import (
     Blueprint,
+    abort,
     current_app,
     flash,
     redirect,
@@ -10,6 +12,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from app.access import EVERYONE, load_case_or_404, load_client_or_404, roles
@@ -19,18 +22,24 @@ from app.cases.forms import (
     CaseFilterForm,
     CaseForm,
     CloseCaseForm,
+    DeadlineActionForm,
+    DeadlineForm,
     ReopenCaseForm,
     TimelineEntryForm,
 )
 from app.cases.models import Case
 from app.cases.queries import case_page, regions_in_use
 from app.cases.services import (
+    add_deadline,
     add_timeline_entry,
     close_case,
+    extend_deadline,
     open_case,
     reopen_case,
+    resolve_deadline,
     update_case,
 )
+from app.cases.terms import days_left
 from app.clients.forms import ClientForm
 from app.clients.services import create_client
 from app.errors import RuleViolation
@@ -72,11 +81,20 @@ def _opened(case: Case) -> str:
     return _("Case %(reference)s opened.", reference=case.reference)
 
 
+def _action_form(deadline_id: int, formdata=None) -> DeadlineActionForm:
+    # One form per deadline, each with its own field ids.
+    return DeadlineActionForm(prefix=f"d{deadline_id}", formdata=formdata)
+
+
 def _render_case(case: Case, status: int = 200, **forms):
     """The case page; ``forms`` replaces a blank form with one that holds errors."""
     forms.setdefault("entry_form", TimelineEntryForm(formdata=None))
     forms.setdefault("close_form", CloseCaseForm(formdata=None))
     forms.setdefault("reopen_form", ReopenCaseForm(formdata=None))
+    forms.setdefault("deadline_form", DeadlineForm(formdata=None))
+    forms["action_forms"] = {d.id: _action_form(d.id) for d in case.deadlines} | forms.get(
+        "action_forms", {}
+    )
     return render_template(
         "cases/detail.html", case=case, history=case_history(case.id), **forms
     ), status
@@ -222,3 +240,69 @@ def reopen(reference: str):
     ):
         return done
     return _render_case(case, 422, reopen_form=form)
+
+
+@bp.route("/cases/<reference>/deadlines", methods=["POST"])
+@roles(*EVERYONE)
+def add_deadline_by_hand(reference: str):
+    """Add a deadline that no rule gives (a hearing's filing date, a court's order)."""
+    case = load_case_or_404(reference, current_user)
+    form = DeadlineForm()
+    if form.validate_on_submit() and (
+        done := _write(
+            form,
+            lambda: (
+                add_deadline(
+                    case,
+                    form.due_on.data,
+                    form.title.data,
+                    by=current_user,
+                    legal_basis=form.legal_basis.data,
+                ).case
+            ),
+            lambda _case: _("Deadline added."),
+        )
+    ):
+        return done
+    return _render_case(case, 422, deadline_form=form)
+
+
+@bp.route("/cases/<reference>/deadlines/<int:deadline_id>", methods=["POST"])
+@roles(*EVERYONE)
+def deadline_action(reference: str, deadline_id: int):
+    """Record a deadline as met or missed, or its new date after a petition."""
+    case = load_case_or_404(reference, current_user)
+    deadline = next((d for d in case.deadlines if d.id == deadline_id), None) or abort(404)
+    form = _action_form(deadline.id, request.form)
+
+    def write():
+        if form.action.data == "extended":
+            return extend_deadline(deadline, form.on.data, by=current_user, note=form.note.data)
+        return resolve_deadline(
+            deadline, form.action.data, form.on.data, by=current_user, note=form.note.data
+        )
+
+    if form.validate_on_submit() and (
+        done := _write(form, lambda: write().case, lambda _case: _("Deadline updated."))
+    ):
+        return done
+    return _render_case(case, 422, action_forms={deadline.id: form})
+
+
+@bp.app_template_filter("urgency")
+def urgency(deadline) -> str:
+    """A class for how pressing a deadline is: overdue, urgent (3 days), soon (7 days)."""
+    if not deadline.is_open:
+        return "resolved"
+    left = days_left(deadline.due_on, date.today())
+    return "overdue" if left < 0 else "urgent" if left <= 3 else "soon" if left <= 7 else ""
+
+
+@bp.app_template_filter("days_left_text")
+def days_left_text(deadline) -> str:
+    left = days_left(deadline.due_on, date.today())
+    if left < 0:
+        return ngettext("overdue by %(num)d day", "overdue by %(num)d days", -left)
+    if left == 0:
+        return _("due today")
+    return ngettext("%(num)d day left", "%(num)d days left", left)

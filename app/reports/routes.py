@@ -12,6 +12,7 @@ from app.cases.models import CASE_TYPES
 from app.cases.queries import regions_in_use
 from app.clients.countries import country_name
 from app.clients.queries import citizenships_in_use
+from app.deadlines.queries import workload
 from app.errors import RuleViolation
 from app.extensions import db
 from app.reports import charts
@@ -74,7 +75,7 @@ def _rate_text(row, label: str) -> str:
     )
 
 
-def _dashboard(template: str, visible_to=None):
+def _dashboard(template: str, visible_to=None, **extra):
     today = date.today()
     form = filter_form()
     period, filters = form.period(), form.report_filters(visible_to=visible_to)
@@ -127,6 +128,7 @@ def _dashboard(template: str, visible_to=None):
         ],
         "figures": FIGURES,
         "min_decided": MIN_DECIDED,
+        **extra,
     }
     return render_template(template, **context)
 
@@ -134,8 +136,8 @@ def _dashboard(template: str, visible_to=None):
 @bp.route("/dashboard")
 @roles(*STAFF)
 def dashboard():
-    """The organisation's outcomes next to the published benchmarks."""
-    return _dashboard("reports/dashboard.html")
+    """The organisation's outcomes next to the published benchmarks, and who carries what."""
+    return _dashboard("reports/dashboard.html", workload=workload(date.today()))
 
 
 @bp.route("/summary")

@@ -1,4 +1,5 @@
-"""Deadline rules and the working-day calendar; deadlines that are met, missed or extended.
+"""Deadline rules and the working-day calendar; deadlines that are met, missed or extended;
+each user's secret calendar link.
 
 Revision ID: 0005
 Revises: 0004
@@ -66,6 +67,9 @@ def upgrade() -> None:
     now = datetime.now(UTC)
     with op.batch_alter_table("cases") as batch:
         batch.add_column(sa.Column("decision_learned_on", sa.Date()))
+    with op.batch_alter_table("users") as batch:
+        batch.add_column(sa.Column("calendar_token_hash", sa.String(64)))
+        batch.create_unique_constraint(op.f("uq_users_calendar_token_hash"), ["calendar_token_hash"])
 
     rules = op.create_table(
         "deadline_rules",
@@ -173,5 +177,8 @@ def downgrade() -> None:
         batch.drop_column("rule_id")
     op.drop_table("calendar_days")
     op.drop_table("deadline_rules")
+    with op.batch_alter_table("users") as batch:
+        batch.drop_constraint(op.f("uq_users_calendar_token_hash"), type_="unique")
+        batch.drop_column("calendar_token_hash")
     with op.batch_alter_table("cases") as batch:
         batch.drop_column("decision_learned_on")

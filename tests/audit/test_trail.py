@@ -39,7 +39,9 @@ def test_intake_records_the_new_client_and_case_by_their_author(client, voluntee
     events = _events(app)[before:]
     # The ruling's copy arrived on 2025-03-02: the appeal rule gives the case its deadline.
     assert [(e.action, e.entity) for e in events] == [
-        ("insert", "clients"), ("insert", "cases"), ("insert", "deadlines"),
+        ("insert", "clients"),
+        ("insert", "cases"),
+        ("insert", "deadlines"),
     ]
     assert {e.actor_id for e in events} == {volunteer.id} and {e.via for e in events} == {"web"}
     client_event, case_event, deadline_event = events

@@ -1,0 +1,124 @@
+"""Reads for the deadlines page, the calendar feed and the workload table."""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+
+from app.access import own_cases_clause, visible_cases_clause
+from app.auth.models import User
+from app.cases.models import CalendarDay, Case, Deadline, DeadlineRule, TimelineEntry
+from app.extensions import db
+
+SOON, LATER = 7, 30  # days: "due within 7 days", "within 30 days"
+
+
+@dataclass(frozen=True)
+class Due:
+    due_on: date
+    kind: str  # "deadline" or "hearing"
+    title: str
+    reference: str
+    case_type: str
+    assignee: str | None
+    item_id: int
+
+
+def _items(where, today: date, until: date) -> list[Due]:
+    assignee = sa.orm.aliased(User)
+    deadlines = (
+        sa.select(
+            Deadline.due_on,
+            sa.literal("deadline").label("kind"),
+            Deadline.title,
+            Case.reference,
+            Case.case_type,
+            assignee.email,
+            Deadline.id,
+        )
+        .join(Case, Case.id == Deadline.case_id)
+        .outerjoin(assignee, assignee.id == Case.assigned_to_id)
+        .where(Deadline.is_open, Deadline.due_on <= until, where)
+    )
+    hearings = (
+        sa.select(
+            TimelineEntry.occurred_on,
+            sa.literal("hearing").label("kind"),
+            sa.func.coalesce(TimelineEntry.body, ""),
+            Case.reference,
+            Case.case_type,
+            assignee.email,
+            TimelineEntry.id,
+        )
+        .join(Case, Case.id == TimelineEntry.case_id)
+        .outerjoin(assignee, assignee.id == Case.assigned_to_id)
+        .where(
+            TimelineEntry.kind == "hearing", TimelineEntry.occurred_on.between(today, until), where
+        )
+    )
+    rows = db.session.execute(sa.union_all(deadlines, hearings).order_by("due_on")).all()
+    return [Due(*row) for row in rows]
+
+
+def due_items(user: User, today: date, days: int = LATER) -> list[Due]:
+    """Open deadlines due by ``today + days`` (overdue ones included) and hearings from today,
+    on the cases ``user`` may see, soonest first."""
+    return _items(visible_cases_clause(user), today, today + timedelta(days=days))
+
+
+def feed_items(user: User, today: date) -> list[Due]:
+    """For a user's calendar: deadlines and hearings of their own cases, a year ahead."""
+    return _items(own_cases_clause(user), today, today + timedelta(days=366))
+
+
+def workload(today: date) -> list[tuple[str | None, int, int, int]]:
+    """Per assignee (None: nobody yet): (email, open cases, open deadlines due within 7 days,
+    overdue deadlines), busiest first. Two GROUP BY queries, whatever the number of people."""
+    soon = today + timedelta(days=SOON)
+    table: dict[int | None, list[int]] = {}
+    open_cases = (
+        sa.select(Case.assigned_to_id, sa.func.count())
+        .where(Case.is_open)
+        .group_by(Case.assigned_to_id)
+    )
+    for user_id, n in db.session.execute(open_cases):
+        table.setdefault(user_id, [0, 0, 0])[0] = n
+    terms = (
+        sa.select(
+            Case.assigned_to_id,
+            sa.func.count().filter(Deadline.due_on.between(today, soon)),
+            sa.func.count().filter(Deadline.due_on < today),
+        )
+        .join(Case, Case.id == Deadline.case_id)
+        .where(Deadline.is_open)
+        .group_by(Case.assigned_to_id)
+    )
+    for user_id, this_week, overdue in db.session.execute(terms):
+        table.setdefault(user_id, [0, 0, 0])[1:] = [this_week, overdue]
+    emails = dict(
+        db.session.execute(
+            sa.select(User.id, User.email).where(User.id.in_([k for k in table if k is not None]))
+        ).all()
+    )
+    rows = [(emails.get(k) if k is not None else None, *v) for k, v in table.items()]
+    return sorted(rows, key=lambda r: (-r[3], -r[2], -r[1], r[0] or ""))
+
+
+def all_rules() -> list[DeadlineRule]:
+    return list(db.session.execute(sa.select(DeadlineRule).order_by(DeadlineRule.id)).scalars())
+
+
+def calendar_days(year: int) -> list[CalendarDay]:
+    """The holidays and moved working days of a year."""
+    query = (
+        sa.select(CalendarDay)
+        .where(CalendarDay.day.between(date(year, 1, 1), date(year, 12, 31)))
+        .order_by(CalendarDay.day)
+    )
+    return list(db.session.execute(query).scalars())
+
+
+def user_by_calendar_token(token_hash: str) -> User | None:
+    return db.session.execute(
+        sa.select(User).where(User.calendar_token_hash == token_hash, User.is_enabled)
+    ).scalar_one_or_none()

@@ -1,0 +1,190 @@
+from collections import defaultdict
+from datetime import date, timedelta
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.access import ADMIN, EVERYONE, public, roles
+from app.cases.models import CASE_TYPES, TERM_UNITS, TRIGGERS, CalendarDay, DeadlineRule
+from app.deadlines import ical
+from app.deadlines.forms import CalendarDayForm, RuleForm
+from app.deadlines.queries import (
+    LATER,
+    SOON,
+    all_rules,
+    calendar_days,
+    due_items,
+    feed_items,
+    user_by_calendar_token,
+)
+from app.deadlines.services import (
+    add_calendar_day,
+    remove_calendar_day,
+    renew_calendar_link,
+    save_rule,
+    token_hash,
+)
+from app.errors import RuleViolation
+from app.extensions import db
+from app.forms_base import BaseForm
+from app.models_base import utcnow
+
+bp = Blueprint("deadlines", __name__)
+
+
+def _week_of(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+@bp.route("/deadlines")
+@roles(*EVERYONE)
+def overview():
+    """Overdue deadlines, those due within 7 and 30 days, and hearings by week: a volunteer's
+    own, or everyone's grouped by volunteer for coordinators."""
+    today = date.today()
+    items = due_items(current_user, today)
+    deadlines = [i for i in items if i.kind == "deadline"]
+    sections = [
+        ("overdue", _("Overdue"), [d for d in deadlines if d.due_on < today]),
+        (
+            "soon",
+            _("Due within %(n)d days", n=SOON),
+            [d for d in deadlines if today <= d.due_on <= today + timedelta(days=SOON)],
+        ),
+        (
+            "later",
+            _("Due within %(n)d days", n=LATER),
+            [d for d in deadlines if d.due_on > today + timedelta(days=SOON)],
+        ),
+    ]
+    grouped = []
+    for key, title, rows in sections:
+        by_person = defaultdict(list)
+        for row in rows:
+            by_person[row.assignee if current_user.is_coordinator else None].append(row)
+        grouped.append((key, title, len(rows), sorted(by_person.items(), key=lambda p: p[0] or "")))
+    weeks = defaultdict(list)
+    for hearing in (i for i in items if i.kind == "hearing"):
+        weeks[_week_of(hearing.due_on)].append(hearing)
+    return render_template(
+        "deadlines/overview.html",
+        sections=grouped,
+        weeks=sorted(weeks.items()),
+        today=today,
+        labels=CASE_TYPES,
+    )
+
+
+@bp.route("/account/calendar", methods=["GET", "POST"])
+@roles(*EVERYONE)
+def calendar_link():
+    """The user's secret calendar link: shown once when made; renewing it ends the old one."""
+    form = BaseForm()
+    link = None
+    if form.validate_on_submit():
+        token = renew_calendar_link(current_user, by=current_user)
+        db.session.commit()
+        link = url_for("deadlines.calendar_feed", token=token, _external=True)
+    return render_template(
+        "deadlines/calendar_link.html",
+        form=form,
+        link=link,
+        has_link=current_user.calendar_token_hash is not None,
+    )
+
+
+@bp.route("/calendar/<token>.ics")
+@public
+def calendar_feed(token: str):
+    """The calendar feed behind the secret link: references and case types only."""
+    user = user_by_calendar_token(token_hash(token)) if len(token) < 100 else None
+    if user is None:
+        abort(404)
+    events = [
+        (
+            f"{item.kind}-{item.item_id}",
+            item.due_on,
+            (
+                _("Deadline: %(reference)s, %(type)s")
+                if item.kind == "deadline"
+                else _("Hearing: %(reference)s, %(type)s")
+            )
+            % {"reference": item.reference, "type": CASE_TYPES[item.case_type]},
+        )
+        for item in feed_items(user, date.today() - timedelta(days=30))
+    ]
+    body = ical.feed(events, "Huquq", utcnow())
+    return Response(body, content_type="text/calendar; charset=utf-8")
+
+
+@bp.route("/admin/deadline-rules")
+@roles(ADMIN)
+def list_rules():
+    """The terms the law sets, as the app counts them."""
+    return render_template(
+        "deadlines/rules.html",
+        rules=all_rules(),
+        labels=CASE_TYPES,
+        triggers=TRIGGERS,
+        units=TERM_UNITS,
+    )
+
+
+@bp.route("/admin/deadline-rules/new", methods=["GET", "POST"])
+@bp.route("/admin/deadline-rules/<int:rule_id>", methods=["GET", "POST"])
+@roles(ADMIN)
+def edit_rule(rule_id: int | None = None):
+    """Add or change a deadline rule; open deadlines still ahead follow the change."""
+    rule = (db.session.get(DeadlineRule, rule_id) or abort(404)) if rule_id else None
+    form = RuleForm(obj=rule)
+    if form.validate_on_submit():
+        save_rule(rule, form.rule_data(), by=current_user)
+        db.session.commit()
+        flash(_("Rule saved."), "success")
+        return redirect(url_for("deadlines.list_rules"))
+    return render_template("deadlines/rule_form.html", form=form, rule=rule), (
+        422 if form.errors else 200
+    )
+
+
+@bp.route("/admin/calendar", methods=["GET", "POST"])
+@roles(ADMIN)
+def working_calendar():
+    """Public holidays and moved working days, by year."""
+    year = request.args.get("year", date.today().year, type=int)
+    year = min(max(year, 1990), 2100)
+    form = CalendarDayForm()
+    if form.validate_on_submit():
+        try:
+            add_calendar_day(
+                form.day.data, form.kind.data == "working", form.note.data, by=current_user
+            )
+        except RuleViolation as refusal:
+            db.session.rollback()
+            getattr(form, refusal.field or "day").errors.append(refusal.message)
+        else:
+            db.session.commit()
+            flash(_("Calendar saved; deadlines ahead were counted again."), "success")
+            return redirect(url_for("deadlines.working_calendar", year=form.day.data.year))
+    return render_template(
+        "deadlines/calendar.html",
+        form=form,
+        days=calendar_days(year),
+        year=year,
+        remove_form=BaseForm(formdata=None),
+    ), 422 if form.errors else 200
+
+
+@bp.route("/admin/calendar/<int:day_id>/remove", methods=["POST"])
+@roles(ADMIN)
+def remove_day(day_id: int):
+    """Take a day out of the calendar."""
+    entry = db.session.get(CalendarDay, day_id) or abort(404)
+    if not BaseForm().validate_on_submit():
+        abort(400)
+    year = entry.day.year
+    remove_calendar_day(entry, by=current_user)
+    db.session.commit()
+    flash(_("Calendar saved; deadlines ahead were counted again."), "success")
+    return redirect(url_for("deadlines.working_calendar", year=year))
