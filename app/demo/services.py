@@ -13,7 +13,9 @@ from app.audit.services import acting, record_event
 from app.auth.models import COORDINATOR, VOLUNTEER, User
 from app.auth.queries import user_by_email
 from app.auth.services import create_user
-from app.cases.models import OUTCOMES, Case, TimelineEntry
+from app.cases.models import OUTCOMES, Case, Deadline, TimelineEntry
+from app.cases.queries import active_rules, work_calendar
+from app.cases.terms import term_end
 from app.clients.models import Client, fold_name
 from app.demo import data
 from app.extensions import db
@@ -71,6 +73,8 @@ class _Seeder:
         self.references = set(db.session.execute(sa.select(Case.reference)).scalars())
         self.pseudonyms = set(db.session.execute(sa.select(Client.pseudonym)).scalars())
         self.span = (DEMO_UNTIL - DEMO_FROM).days
+        self.rules = {case_type: active_rules(case_type) for case_type in data.CASE_TYPE_SHARES}
+        self.work = work_calendar()
 
     def client(self, case_type: str, opened_on: date, created_by: int) -> dict:
         rng = self.rng
@@ -135,6 +139,7 @@ class _Seeder:
             "school_grade": None,
             "refusal_on": None,
             "refusal_reason": None,
+            "decision_learned_on": None,
         }
         if case_type == "deportation_challenge":
             ruling_on = opened_on - timedelta(days=rng.randint(0, 4))
@@ -150,7 +155,42 @@ class _Seeder:
                 "refusal_on": opened_on - timedelta(days=rng.randint(0, 10)),
                 "refusal_reason": _pick(rng, data.REFUSAL_REASON_SHARES),
             }
+        elif case_type == "registry_error":
+            row["decision_learned_on"] = opened_on - timedelta(days=rng.randint(0, 20))
         return row
+
+    def deadlines(self, case_id: int, case: dict) -> list[dict]:
+        """The rule deadlines the app would have given the case: met once it was done, mostly
+        met or now and then missed while open, open while still ahead."""
+        rows = []
+        for rule in self.rules[case["case_type"]]:
+            start = case[rule.trigger]
+            if start is None:
+                continue
+            due_on = term_end(start, rule.length, rule.unit, self.work)
+            status, resolved_on = "open", None
+            if case["closed_on"] or due_on < DEMO_UNTIL - timedelta(days=5):
+                status = "missed" if not case["closed_on"] and self.rng.random() < 0.05 else "met"
+                resolved_on = (
+                    due_on
+                    if status == "missed"
+                    else min(due_on, case["opened_on"] + timedelta(days=3))
+                )
+            rows.append(
+                {
+                    "case_id": case_id,
+                    "rule_id": rule.id,
+                    "due_on": due_on,
+                    "title": rule.name,
+                    "legal_basis": rule.legal_basis,
+                    "status": status,
+                    "resolved_on": resolved_on,
+                    "is_extended": False,
+                    "created_by_id": case["created_by_id"],
+                    "created_at": case["created_at"],
+                }
+            )
+        return rows
 
     def authority(self, case_type: str, region: str) -> str:
         if case_type == "school_refusal":
@@ -213,6 +253,13 @@ class _Seeder:
             for row in self.entries(case_id, case)
         ]
         db.session.execute(sa.insert(TimelineEntry.__table__), entries)
+        deadlines = [
+            row
+            for case_id, case in zip(case_ids, cases, strict=True)
+            for row in self.deadlines(case_id, case)
+        ]
+        if deadlines:
+            db.session.execute(sa.insert(Deadline.__table__), deadlines)
         return len(clients), len(cases)
 
 

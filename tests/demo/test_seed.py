@@ -10,7 +10,7 @@ from app.clients.models import Client
 from app.extensions import db
 from tests.databases import BACKENDS, app_on_fresh_database
 
-SEEDED = ("users", "clients", "cases", "timeline_entries")
+SEEDED = ("users", "clients", "cases", "timeline_entries", "deadlines")
 
 
 def _seeded_dump(backend, folder, name, cases, seed):
