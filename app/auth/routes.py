@@ -2,6 +2,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
 
 from app.access import EVERYONE, public, roles
@@ -197,5 +198,13 @@ def end_sessions_of(user_id: int):
         abort(400)
     ended = end_user_sessions(user, by=current_user)
     db.session.commit()
-    flash(_("%(n)d sessions of %(email)s ended.", n=ended, email=user.email), "success")
+    flash(
+        ngettext(
+            "%(num)d session of %(email)s ended.",
+            "%(num)d sessions of %(email)s ended.",
+            ended,
+            email=user.email,
+        ),
+        "success",
+    )
     return redirect(url_for("auth.edit_user", user_id=user.id))

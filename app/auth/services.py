@@ -10,6 +10,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from zxcvbn import zxcvbn
 
 from app import models_base
@@ -48,9 +49,13 @@ def _dummy_hash() -> str:
 def password_problem(password: str, email: str = "") -> str | None:
     """Why this password may not be used, or None."""
     if len(password) < PASSWORD_MIN:
-        return _("Use at least %(n)d characters.", n=PASSWORD_MIN)
+        return ngettext(
+            "Use at least %(num)d character.", "Use at least %(num)d characters.", PASSWORD_MIN
+        )
     if len(password) > PASSWORD_MAX:
-        return _("Use at most %(n)d characters.", n=PASSWORD_MAX)
+        return ngettext(
+            "Use at most %(num)d character.", "Use at most %(num)d characters.", PASSWORD_MAX
+        )
     # zxcvbn is slow on very long input and only needs the start to judge it.
     verdict = zxcvbn(password[:64], user_inputs=[email, *email.split("@"), "huquq"])
     if verdict["score"] < MIN_STRENGTH:

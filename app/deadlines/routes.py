@@ -3,6 +3,7 @@ from datetime import date, timedelta
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from app.access import ADMIN, EVERYONE, public, roles
@@ -49,12 +50,12 @@ def overview():
         ("overdue", _("Overdue"), [d for d in deadlines if d.due_on < today]),
         (
             "soon",
-            _("Due within %(n)d days", n=SOON),
+            ngettext("Due within %(num)d day", "Due within %(num)d days", SOON),
             [d for d in deadlines if today <= d.due_on <= today + timedelta(days=SOON)],
         ),
         (
             "later",
-            _("Due within %(n)d days", n=LATER),
+            ngettext("Due within %(num)d day", "Due within %(num)d days", LATER),
             [d for d in deadlines if d.due_on > today + timedelta(days=SOON)],
         ),
     ]

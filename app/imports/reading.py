@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from app.exports.csvfile import unguard
 from app.exports.queries import CASE_HEADERS
@@ -89,10 +90,11 @@ def records(data: bytes) -> Iterator[Record]:
                 yield Record(
                     number,
                     None,
-                    _(
-                        "Row %(n)d: has %(k)d cells, but the header has %(m)d.",
+                    ngettext(
+                        "Row %(n)d: has %(num)d cell, but the header has %(m)d.",
+                        "Row %(n)d: has %(num)d cells, but the header has %(m)d.",
+                        len(row),
                         n=number,
-                        k=len(row),
                         m=len(names),
                     ),
                 )

@@ -16,11 +16,13 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from markupsafe import Markup
 
 from app.access import STAFF, roles
 from app.database import reattach
+from app.exports.queries import CASE_HEADERS
 from app.extensions import db
 from app.imports.forms import ApplyForm, UploadForm
 from app.imports.services import apply_import, plan_import
@@ -73,7 +75,7 @@ def upload():
         if plan.ok:
             _keep(data)
             return render_template("imports/dry_run.html", plan=plan, form=ApplyForm())
-    return render_template("imports/upload.html", form=form, plan=plan), (
+    return render_template("imports/upload.html", form=form, plan=plan, headers=CASE_HEADERS), (
         422 if form.errors or plan is not None else 200
     )
 
@@ -91,7 +93,9 @@ def apply():
     plan = plan_import(data)  # again: the database may have changed since the dry run
     if not plan.ok:
         path.unlink(missing_ok=True)
-        return render_template("imports/upload.html", form=UploadForm(), plan=plan), 422
+        return render_template(
+            "imports/upload.html", form=UploadForm(), plan=plan, headers=CASE_HEADERS
+        ), 422
     # The page is rendered now, while the request's session is open; only the progress lines
     # are produced as the import runs.
     head, tail = render_template("imports/applying.html", total=len(plan.rows)).split(PROGRESS)
@@ -110,8 +114,8 @@ def _apply(plan, path: Path, user):
             except StopIteration as finished:
                 totals = finished.value
                 break
-            yield Markup("<li>%s</li>") % _(
-                "%(done)d of %(total)d rows…", done=done, total=len(plan.rows)
+            yield Markup("<li>%s</li>") % ngettext(
+                "%(done)d of %(num)d row…", "%(done)d of %(num)d rows…", len(plan.rows), done=done
             )
         db.session.commit()
     except Exception:
@@ -122,8 +126,8 @@ def _apply(plan, path: Path, user):
     finally:
         path.unlink(missing_ok=True)
     yield Markup('<li class="done">%s</li>') % _(
-        "Done: %(created)d cases created, %(updated)d updated, %(unchanged)d unchanged, "
-        "%(new_clients)d new clients.",
+        "Done. New cases: %(created)d; updated: %(updated)d; unchanged: %(unchanged)d; "
+        "new clients: %(new_clients)d.",
         **totals,
     )
     yield Markup('<li><a href="%s">%s</a></li>') % (url_for("cases.list_cases"), _("To the cases"))

@@ -11,6 +11,7 @@ from datetime import date
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from app.audit.services import acting, record_event
 from app.auth.models import User
@@ -172,11 +173,12 @@ def _check_text(number: int, cells: dict, problems: list) -> None:
             problems.append(_("Row %(n)d: %(column)s is empty.", n=number, column=column))
         if len(value) > limit:
             problems.append(
-                _(
-                    "Row %(n)d: %(column)s is longer than %(limit)d characters.",
+                ngettext(
+                    "Row %(n)d: %(column)s is longer than %(num)d character.",
+                    "Row %(n)d: %(column)s is longer than %(num)d characters.",
+                    limit,
                     n=number,
                     column=column,
-                    limit=limit,
                 )
             )
 

@@ -2,7 +2,7 @@ from datetime import date, timedelta
 from itertools import pairwise
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_percent
+from flask_babel import format_percent, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -64,7 +64,12 @@ def _presets(today: date) -> list[tuple[str, dict]]:
 
 def _rate_text(row, label: str) -> str:
     if not row.shows_rate:
-        return _("%(label)s: fewer than %(n)d decided cases", label=label, n=MIN_DECIDED)
+        return ngettext(
+            "%(label)s: fewer than %(num)d decided case",
+            "%(label)s: fewer than %(num)d decided cases",
+            MIN_DECIDED,
+            label=label,
+        )
     low, high = row.interval
     return _(
         "%(label)s: %(rate)s (95%% CI %(low)s–%(high)s)",
@@ -84,8 +89,11 @@ def _dashboard(template: str, visible_to=None, **extra):
     quarters = quarterly(period, filters)
     ages = open_case_ages(period, filters, today)
     age_labels = [
-        _("under %(n)d days", n=AGE_BUCKETS[0]),
-        *(_("%(a)d–%(b)d days", a=a, b=b - 1) for a, b in pairwise(AGE_BUCKETS)),
+        ngettext("under %(num)d day", "under %(num)d days", AGE_BUCKETS[0]),
+        *(
+            ngettext("%(a)d–%(num)d day", "%(a)d–%(num)d days", b - 1, a=a)
+            for a, b in pairwise(AGE_BUCKETS)
+        ),
         _("a year or more"),
     ]
     emails = {u.id: u.email for u in all_users()}
@@ -101,14 +109,14 @@ def _dashboard(template: str, visible_to=None, **extra):
             labels,
             _("Success rate by case type, with the published benchmark"),
             "; ".join(_rate_text(r, labels[r.key]) for r in rows[:-1]),
-            _("fewer than %(n)d decided", n=MIN_DECIDED),
+            ngettext("fewer than %(num)d decided", "fewer than %(num)d decided", MIN_DECIDED),
         ),
         "quarters": quarters,
         "quarter_chart": charts.quarter_chart(
             quarters,
             _("Cases opened and success rate by quarter"),
             "; ".join(
-                _("%(q)s: %(n)d opened, %(s)d of %(d)d decided successful", q=q, n=n, s=s, d=d)
+                _("%(q)s: opened %(n)d, decided %(d)d, successful %(s)d", q=q, n=n, s=s, d=d)
                 for q, n, d, s in quarters
             ),
         ),

@@ -22,25 +22,20 @@ NEW_KINDS = (
     "kind IN ('note', 'hearing', 'filing', 'decision', 'closed', 'reopened', 'term_met', "
     "'term_missed', 'term_extended', 'term_restored')"
 )
+# The rules are data the group reads in Russian, as the law is written.
 KOAP = (
-    "Code of Administrative Offences (KoAP RF), art. 30.3 part 1: a complaint against a ruling "
-    "may be filed within 10 days of delivery or receipt of a copy of the ruling."
+    "КоАП РФ, ст. 30.3 ч. 1: жалоба на постановление по делу об административном "
+    "правонарушении может быть подана в течение десяти дней со дня вручения или получения "
+    "копии постановления."
 )
 KAS = (
-    "Code of Administrative Court Procedure (KAS RF), art. 219 part 1: a claim may be filed "
-    "with a court within 3 months of the day the person learned that their rights were violated."
+    "КАС РФ, ст. 219 ч. 1: административное исковое заявление может быть подано в суд в "
+    "течение трёх месяцев со дня, когда гражданину стало известно о нарушении его прав."
 )
 RULES = [
-    ("Appeal against the ruling", "deportation_challenge", "ruling_received_on", 10, "days", KOAP),
-    ("Court claim against the refusal", "school_refusal", "refusal_on", 3, "months", KAS),
-    (
-        "Court claim against the registry entry",
-        "registry_error",
-        "decision_learned_on",
-        3,
-        "months",
-        KAS,
-    ),
+    ("Жалоба на постановление", "deportation_challenge", "ruling_received_on", 10, "days", KOAP),
+    ("Иск об оспаривании отказа", "school_refusal", "refusal_on", 3, "months", KAS),
+    ("Иск об исключении из реестра", "registry_error", "decision_learned_on", 3, "months", KAS),
 ]
 # Labour Code art. 112: the fixed non-working public holidays. Days moved by each year's
 # government decree are added by an admin.
@@ -69,7 +64,9 @@ def upgrade() -> None:
         batch.add_column(sa.Column("decision_learned_on", sa.Date()))
     with op.batch_alter_table("users") as batch:
         batch.add_column(sa.Column("calendar_token_hash", sa.String(64)))
-        batch.create_unique_constraint(op.f("uq_users_calendar_token_hash"), ["calendar_token_hash"])
+        batch.create_unique_constraint(
+            op.f("uq_users_calendar_token_hash"), ["calendar_token_hash"]
+        )
 
     rules = op.create_table(
         "deadline_rules",
@@ -122,7 +119,7 @@ def upgrade() -> None:
     op.bulk_insert(
         days,
         [
-            {"day": date(year, month, day), "is_working": False, "note": "public holiday"}
+            {"day": date(year, month, day), "is_working": False, "note": "праздник (ст. 112 ТК РФ)"}
             for year in YEARS
             for month, day in FIXED_HOLIDAYS
         ],

@@ -37,8 +37,8 @@ def volunteer(make, client):
 def test_the_appeal_deadline_follows_the_ruling_copy_date(client, volunteer, make, app):
     case = make.case(by=volunteer, ruling_received_on=date(2025, 3, 4), opened_on=date(2025, 3, 5))
     [deadline] = _deadlines(app, case.id)
-    assert (deadline.due_on, deadline.title) == (date(2025, 3, 14), "Appeal against the ruling")
-    assert "30.3" in deadline.legal_basis
+    assert (deadline.due_on, deadline.title) == (date(2025, 3, 14), "Жалоба на постановление")
+    assert "ст. 30.3" in deadline.legal_basis
     # A corrected date moves the open deadline (Sat 15 Mar → Mon 17 Mar).
     submit(
         client,
@@ -65,7 +65,7 @@ def test_school_and_registry_claims_get_three_months(make, app):
     )
     assert _deadlines(app, school.id)[0].due_on == date(2026, 3, 2)  # 28 Feb 2026 is a Saturday
     assert _deadlines(app, registry.id)[0].due_on == date(2025, 9, 10)
-    assert "219" in _deadlines(app, registry.id)[0].legal_basis
+    assert "ст. 219" in _deadlines(app, registry.id)[0].legal_basis
 
 
 def test_the_case_page_shows_days_left_and_urgency(client, volunteer, make, app):
@@ -298,7 +298,7 @@ def test_changing_a_rule_moves_open_deadlines_ahead(client, make, app):
         client,
         "/admin/deadline-rules/1",
         {
-            "name": "Appeal against the ruling",
+            "name": "Жалоба на постановление",
             "case_type": "deportation_challenge",
             "trigger": "ruling_received_on",
             "length": "20",

@@ -205,7 +205,7 @@ def test_web_import_dry_run_then_apply_with_progress(client, app, coordinator):
     applied = client.post("/imports/apply", data=csrf_field(response.text))
     body = applied.get_data(as_text=True)
     assert "200 of 450 rows" in body and "400 of 450 rows" in body
-    assert "Done: 450 cases created, 0 updated, 0 unchanged, 450 new clients." in body
+    assert "Done. New cases: 450; updated: 0; unchanged: 0; new clients: 450." in body
     assert row_counts(app)["cases"] == before["cases"] + 450
     again = client.post("/imports/apply", data=csrf_field(client.get("/imports/").text))
     assert again.status_code == 302  # the file was used once and is gone
