@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run serve test lint install install-dev clean
+.PHONY: run serve test lint install install-dev messages clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -22,8 +22,18 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
 	$(BIN)/pip install -q -r requirements-dev.txt
 	touch $@
 
-install: $(VENV)/.installed
-install-dev: $(VENV)/.installed-dev
+# Compiled message catalogues are built here, never committed.
+CATALOGUES := $(patsubst %.po,%.mo,$(wildcard translations/*/LC_MESSAGES/messages.po))
+translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po $(VENV)/.installed
+	$(BIN)/pybabel compile -d translations -l $*
+
+install: $(VENV)/.installed $(CATALOGUES)
+install-dev: $(VENV)/.installed-dev $(CATALOGUES)
+
+## messages: extract the interface's strings and merge them into the catalogues
+messages: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ --sort-by-file --project Huquq --copyright-holder Huquq -o translations/messages.pot .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
 
 ## run: install, migrate the database (SQLite in instance/ unless DATABASE_URL says otherwise), serve
 run: install

@@ -51,8 +51,11 @@ def _init_extensions(app: Flask) -> None:
             configure_sqlite(engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
-    babel.init_app(app)
-    app.jinja_env.globals["get_locale"] = get_locale
+    from app.auth.models import LOCALES
+    from app.auth.routes import select_locale
+
+    babel.init_app(app, locale_selector=select_locale)
+    app.jinja_env.globals.update(get_locale=get_locale, locales=LOCALES)
     import_module("app.models")  # every model mapped before the audit hooks go in
     install_audit(FlaskSession)
     app.session_interface = DatabaseSessionInterface()

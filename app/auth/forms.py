@@ -2,7 +2,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, EmailField, PasswordField, SelectField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from app.auth.models import ROLES
+from app.auth.models import LOCALES, ROLES
 from app.auth.services import PASSWORD_MAX
 from app.forms_base import BaseForm, choices
 
@@ -42,3 +42,7 @@ class UserForm(BaseForm):
 
 class ConfirmForm(BaseForm):
     """A button that changes something: just the CSRF token."""
+
+
+class LanguageForm(BaseForm):
+    locale = SelectField(_l("Language"), choices=choices(LOCALES), validators=[DataRequired()])

@@ -9,6 +9,8 @@ from app.extensions import db
 from app.models_base import CreatedAtMixin, UtcDateTime, check_in
 
 VOLUNTEER, COORDINATOR, ADMIN = "volunteer", "coordinator", "admin"
+# Interface languages, each named in itself (so anyone can find their own).
+LOCALES = {"ru": "Русский", "en": "English"}
 ROLES = {VOLUNTEER: _l("volunteer"), COORDINATOR: _l("coordinator"), ADMIN: _l("admin")}
 
 
@@ -17,7 +19,7 @@ class User(UserMixin, CreatedAtMixin, db.Model):
     __table_args__ = (sa.CheckConstraint(check_in("role", ROLES), name="role"),)
     __audited__ = True
     __audit_redact__ = frozenset({"password_hash", "calendar_token_hash"})
-    __audit_skip__ = frozenset({"last_login_at"})
+    __audit_skip__ = frozenset({"last_login_at", "locale"})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(sa.String(254), unique=True)
@@ -26,6 +28,8 @@ class User(UserMixin, CreatedAtMixin, db.Model):
     password_hash: Mapped[str | None] = mapped_column(sa.String(255))
     is_enabled: Mapped[bool] = mapped_column(default=True)
     last_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The interface language the user chose (None: the browser's).
+    locale: Mapped[str | None] = mapped_column(sa.String(8))
     # The secret of the user's calendar link, hashed: the link itself is shown once.
     calendar_token_hash: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
 

@@ -1,6 +1,16 @@
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    has_request_context,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
@@ -8,13 +18,14 @@ from flask_login import current_user, login_user, logout_user
 from app.access import EVERYONE, public, roles
 from app.auth.forms import (
     ConfirmForm,
+    LanguageForm,
     LoginForm,
     NewUserForm,
     PasswordChangeForm,
     SetupForm,
     UserForm,
 )
-from app.auth.models import ADMIN, User
+from app.auth.models import ADMIN, LOCALES, User
 from app.auth.queries import all_users, has_users
 from app.auth.services import (
     AccountLocked,
@@ -24,6 +35,7 @@ from app.auth.services import (
     create_user,
     end_user_sessions,
     set_enabled,
+    set_locale,
 )
 from app.errors import RuleViolation
 from app.extensions import db
@@ -208,3 +220,29 @@ def end_sessions_of(user_id: int):
         "success",
     )
     return redirect(url_for("auth.edit_user", user_id=user.id))
+
+
+@bp.route("/language", methods=["POST"])
+@public
+def language():
+    """Switch the interface language: kept on the account, or for this visit when logged out."""
+    form = LanguageForm()
+    if form.validate_on_submit():
+        if current_user.is_authenticated:
+            set_locale(current_user, form.locale.data, by=current_user)
+            db.session.commit()
+        else:
+            session["locale"] = form.locale.data
+    return redirect(_safe_next(request.form.get("next")))
+
+
+def select_locale() -> str:
+    """The user's choice, else the visit's choice, else the browser's, else English (also
+    for the command line, which its operator reads)."""
+    if not has_request_context():
+        return "en"
+    if current_user and current_user.is_authenticated and current_user.locale in LOCALES:
+        return current_user.locale
+    if session.get("locale") in LOCALES:
+        return session["locale"]
+    return request.accept_languages.best_match(list(LOCALES)) or "en"

@@ -15,7 +15,7 @@ from zxcvbn import zxcvbn
 
 from app import models_base
 from app.audit.services import acting
-from app.auth.models import ROLES, LoginFailure, User
+from app.auth.models import LOCALES, ROLES, LoginFailure, User
 from app.auth.queries import recent_failures, user_by_email
 from app.auth.sessions import end_sessions
 from app.errors import RuleViolation
@@ -24,6 +24,46 @@ from app.extensions import db
 PASSWORD_MIN, PASSWORD_MAX = 12, 128
 MIN_STRENGTH = 3  # zxcvbn's score, 0–4: "safely unguessable" and up
 MAX_FAILURES, FAILURE_WINDOW, LOCKOUT = 5, timedelta(minutes=15), timedelta(minutes=15)
+
+
+def N_(text: str) -> str:
+    """Marks a string for the catalogue; it is translated where it is shown."""
+    return text
+
+
+# zxcvbn explains a weak password in English, in these sentences; they are in our catalogue.
+ZXCVBN_SENTENCES = frozenset(
+    {
+        N_("A word by itself is easy to guess."),
+        N_("Add another word or two. Uncommon words are better."),
+        N_("All-uppercase is almost as easy to guess as all-lowercase."),
+        N_("Avoid dates and years that are associated with you."),
+        N_("Avoid recent years."),
+        N_("Avoid repeated words and characters."),
+        N_("Avoid sequences."),
+        N_("Avoid years that are associated with you."),
+        N_("Capitalization doesn't help very much."),
+        N_("Common names and surnames are easy to guess."),
+        N_("Dates are often easy to guess."),
+        N_("Names and surnames by themselves are easy to guess."),
+        N_("No need for symbols, digits, or uppercase letters."),
+        N_("Predictable substitutions like '@' instead of 'a' don't help very much."),
+        N_("Recent years are easy to guess."),
+        N_('Repeats like "aaa" are easy to guess.'),
+        N_('Repeats like "abcabcabc" are only slightly harder to guess than "abc".'),
+        N_("Reversed words aren't much harder to guess."),
+        N_('Sequences like "abc" or "6543" are easy to guess.'),
+        N_("Short keyboard patterns are easy to guess."),
+        N_("Straight rows of keys are easy to guess."),
+        N_("This is a top-10 common password."),
+        N_("This is a top-100 common password."),
+        N_("This is a very common password."),
+        N_("This is similar to a commonly used password."),
+        N_("Use a few words, avoid common phrases."),
+        N_("Use a longer keyboard pattern with more turns."),
+    }
+)
+MORE_WORDS = "Add another word or two. Uncommon words are better."
 
 
 class AccountLocked(Exception):
@@ -60,10 +100,17 @@ def password_problem(password: str, email: str = "") -> str | None:
     verdict = zxcvbn(password[:64], user_inputs=[email, *email.split("@"), "huquq"])
     if verdict["score"] < MIN_STRENGTH:
         feedback = verdict["feedback"]
-        reason = feedback.get("warning") or _("This password is easy to guess.")
-        hint = " ".join(feedback.get("suggestions") or [_("Add another word or two.")])
+        reason = _zxcvbn_text(feedback.get("warning")) or _("This password is easy to guess.")
+        suggestions = feedback.get("suggestions") or [
+            "Add another word or two. Uncommon words are better."
+        ]
+        hint = " ".join(_zxcvbn_text(text) for text in suggestions)
         return f"{reason} {hint}".strip()
     return None
+
+
+def _zxcvbn_text(text: str | None) -> str:
+    return (_(text) if text in ZXCVBN_SENTENCES else text) if text else ""
 
 
 def _normalise_email(email: str) -> str:
@@ -85,6 +132,16 @@ def create_user(email: str, role: str, password: str | None, by: User | None) ->
         email=email, role=role, password_hash=_hasher().hash(password) if password else None
     )
     db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def set_locale(user: User, locale: str, by: User) -> User:
+    """The interface language a user reads (not audited: it changes nothing of the cases)."""
+    acting(by)
+    if locale not in LOCALES:
+        raise RuleViolation(_("Unknown language."), field="locale")
+    user.locale = locale
     db.session.flush()
     return user
 

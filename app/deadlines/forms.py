@@ -9,7 +9,7 @@ from app.forms_base import BaseForm, choices
 
 
 class RuleForm(BaseForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=NAME_MAX)])
+    name = StringField(_l("Rule name"), validators=[DataRequired(), Length(max=NAME_MAX)])
     case_type = SelectField(
         _l("Case type"), choices=choices(CASE_TYPES, blank="—"), validators=[DataRequired()]
     )

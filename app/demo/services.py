@@ -81,7 +81,9 @@ class _Seeder:
         citizenship = _pick(rng, data.CITIZENSHIPS)
         source = data.NAME_SOURCE[citizenship]
         sex = rng.choice("mf")
-        surname = rng.choice(data.SURNAME_STEMS[source]) + ("а" if sex == "f" else "")
+        surname = rng.choice(data.SURNAME_STEMS[source])
+        if sex == "f" and surname.endswith(("в", "н")):  # Каримов → Каримова; Каримзода stays
+            surname += "а"
         name = f"{surname} {rng.choice(data.GIVEN_NAMES[source][sex])}"
         is_child = case_type == "school_refusal"
         age = rng.randint(6, 15) if is_child else rng.randint(18, 58)

@@ -33,6 +33,12 @@ class Benchmark(CreatedAtMixin, db.Model):
         return float(self.low), float(self.high)
 
     @property
+    def language(self) -> str:
+        """The language the source is quoted in, for the page's lang attribute."""
+        cyrillic = any("\u0400" <= c <= "\u04ff" for c in self.quote + self.title)
+        return "ru" if cyrillic else "en"
+
+    @property
     def source(self) -> str:
         """The citation, as the report's benchmark_source column gives it."""
         return f"{self.publication}, “{self.title}”, {self.year}: “{self.quote}”"

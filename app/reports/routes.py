@@ -2,7 +2,7 @@ from datetime import date, timedelta
 from itertools import pairwise
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_percent, ngettext
+from flask_babel import format_number, format_percent, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -31,6 +31,12 @@ from app.reports.queries import (
 from app.reports.services import create_benchmark, update_benchmark
 
 bp = Blueprint("reports", __name__)
+
+
+@bp.app_template_filter("num")
+def num(value: int) -> str:
+    """A count with the language's digit grouping ("1,167", "1 167")."""
+    return format_number(value)
 
 
 @bp.app_template_filter("pct")
@@ -128,7 +134,8 @@ def _dashboard(template: str, visible_to=None, **extra):
         ),
         "by_region": [(r.key, r) for r in breakdown(period, filters, "region")],
         "by_citizenship": [
-            (country_name(r.key), r) for r in breakdown(period, filters, "citizenship")
+            (country_name(r.key, str(get_locale())), r)
+            for r in breakdown(period, filters, "citizenship")
         ],
         "by_volunteer": [
             (emails.get(int(r.key), _("nobody")) if r.key else _("nobody"), r)

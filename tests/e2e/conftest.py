@@ -147,7 +147,8 @@ def log_in(page, email: str) -> None:
     page.goto("/login")
     page.fill("#email", email)
     page.fill("#password", PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    with page.expect_navigation():
+        page.press("#password", "Enter")
 
 
 @pytest.fixture
@@ -164,6 +165,22 @@ def phone(browser, live_server):
     """A phone-sized page that fails the test on a console error (CSP violations included), a
     stylesheet, script or image that fails to load, or any request to another host. (A page
     itself may answer 4xx: a refused form is a 422.)"""
+    context, page, problems = _page(
+        browser,
+        live_server,
+        viewport={"width": 390, "height": 844},
+        locale="en-GB",
+        is_mobile=True,
+        has_touch=True,
+    )
+    yield page
+    context.close()
+    assert problems == []
+
+
+@pytest.fixture
+def russian_phone(browser, live_server):
+    """A phone whose browser asks for Russian, failing on the same problems as ``phone``."""
     context, page, problems = _page(
         browser,
         live_server,
