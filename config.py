@@ -39,6 +39,10 @@ class Config:
     SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "") == "1"
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024  # an upload (CSV import) of at most 20 MB
     CASES_PER_PAGE = 25
+    # Encryption keys (app/crypto.py): from the environment, else a key file made on first run.
+    HUQUQ_MASTER_KEY = os.environ.get("HUQUQ_MASTER_KEY")
+    HUQUQ_INDEX_KEY = os.environ.get("HUQUQ_INDEX_KEY")
+    HUQUQ_KEY_FILE = os.environ.get("HUQUQ_KEY_FILE", str(INSTANCE / "huquq.keys"))
     BABEL_DEFAULT_LOCALE = "en"  # the source language; the browser or the user picks Russian
     BABEL_TRANSLATION_DIRECTORIES = str(ROOT / "translations")
     BABEL_DEFAULT_TIMEZONE = os.environ.get("HUQUQ_TIMEZONE", "Europe/Moscow")
@@ -55,5 +59,6 @@ class TestConfig(Config):
         self.INSTANCE_PATH = instance
         self.SQLALCHEMY_DATABASE_URI = database_url
         self.SECRET_KEY = "test-only-" + secrets.token_hex(8)
+        self.HUQUQ_KEY_FILE = str(instance / "huquq.keys")
         # Cheap hashing keeps the suite fast; the hashing code path is the same.
         self.ARGON2_PARAMS = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}

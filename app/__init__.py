@@ -50,6 +50,7 @@ def _init_extensions(app: Flask) -> None:
         for engine in db.engines.values():
             configure_sqlite(engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    _init_keys(app)
     csrf.init_app(app)
     from app.auth.models import LOCALES
     from app.auth.routes import select_locale
@@ -68,6 +69,22 @@ def _init_extensions(app: Flask) -> None:
     def load_user(user_id: str):
         user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
         return user if user is not None and user.is_enabled else None
+
+
+def _init_keys(app: Flask) -> None:
+    """Load the encryption keys and refuse to start if they are not this database's."""
+    from app.crypto import KeyError_, load_keys
+    from app.security.queries import check_keys
+
+    app.extensions["huquq_keys"] = load_keys(app.config)
+    with app.app_context():
+        try:
+            check_keys()
+        except KeyError_ as error:
+            raise SystemExit(
+                f"Huquq will not start: {error}. Use the key file (HUQUQ_KEY_FILE) or the keys "
+                "(HUQUQ_MASTER_KEY, HUQUQ_INDEX_KEY) this database was made with."
+            ) from None
 
 
 def _register_blueprints(app: Flask) -> None:

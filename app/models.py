@@ -4,8 +4,9 @@ complete."""
 from app.audit.models import AuditEvent
 from app.auth.models import LoginFailure, User, UserSession
 from app.cases.models import CalendarDay, Case, Deadline, DeadlineRule, TimelineEntry
-from app.clients.models import Client
+from app.clients.models import Client, ClientIndex
 from app.reports.models import Benchmark
+from app.security.models import KeyCheck, Setting
 
 __all__ = [
     "AuditEvent",
@@ -13,9 +14,12 @@ __all__ = [
     "CalendarDay",
     "Case",
     "Client",
+    "ClientIndex",
     "Deadline",
     "DeadlineRule",
+    "KeyCheck",
     "LoginFailure",
+    "Setting",
     "TimelineEntry",
     "User",
     "UserSession",

@@ -1,11 +1,15 @@
 """Reads of the audit trail."""
 
+import base64
 from datetime import UTC, datetime, time, timedelta
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
 from app.audit.models import AuditEvent
+from app.audit.services import SEALED
+from app.crypto import KeyError_, unseal
 from app.extensions import db
 
 
@@ -56,3 +60,24 @@ def event_page(filters: dict, page: int, per_page: int):
         query = query.where(AuditEvent.occurred_at < end)
     query = query.order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
     return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+def shown_changes(event: AuditEvent, key: bytes | None = None, row: str | None = None) -> dict:
+    """The event's changes as a person may read them: sealed values opened when the data key
+    of the client they belong to is given (and was not erased), else marked as sealed."""
+    shown = {}
+    for field, values in (event.changes or {}).items():
+        context = f"{event.entity}.{field}.{row}"
+        shown[field] = [_opened(value, key, context) for value in values]
+    return shown
+
+
+def _opened(value, key: bytes | None, context: str):
+    if not (isinstance(value, str) and value.startswith(SEALED)):
+        return value
+    if key is None:
+        return str(_l("(sealed)"))
+    try:
+        return unseal(key, base64.b64decode(value[len(SEALED) :]), context)
+    except KeyError_:
+        return str(_l("(sealed)"))

@@ -3,7 +3,7 @@ from flask_babel import gettext as _
 
 from app.access import ADMIN, roles
 from app.audit.forms import AuditFilterForm
-from app.audit.queries import case_id_for, event_page
+from app.audit.queries import case_id_for, event_page, shown_changes
 from app.auth.queries import all_users
 
 bp = Blueprint("audit", __name__, url_prefix="/admin/audit")
@@ -22,4 +22,5 @@ def list_events():
             form.case.errors = [_("No case has this reference.")]
     page = max(request.args.get("page", 1, type=int), 1)
     pagination = event_page(filters, page, current_app.config["CASES_PER_PAGE"] * 2)
-    return render_template("audit/list.html", form=form, pagination=pagination)
+    events = [(event, shown_changes(event)) for event in pagination.items]
+    return render_template("audit/list.html", form=form, pagination=pagination, events=events)

@@ -8,6 +8,7 @@ testing. Bulk UPDATE and DELETE statements on audited tables are refused: they w
 without the ORM seeing each one.
 """
 
+import base64
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -22,6 +23,7 @@ from app.extensions import db
 ACTOR = "audit_actor"
 _DELETED = "audit_deleted"
 REDACTED = "[redacted]"
+SEALED = "sealed:"
 ALWAYS_SKIPPED = frozenset({"created_at", "updated_at"})
 
 
@@ -55,6 +57,8 @@ def _audited_mappers():
 
 
 def _plain(value):
+    if isinstance(value, bytes):  # a sealed value stays sealed in the trail
+        return SEALED + base64.b64encode(value).decode()
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, Decimal):
@@ -68,10 +72,15 @@ def _fields(obj) -> dict:
     skipped = ALWAYS_SKIPPED | getattr(cls, "__audit_skip__", frozenset())
     redacted = getattr(cls, "__audit_redact__", frozenset())
     return {
-        attr.key: REDACTED if attr.key in redacted else _plain(getattr(obj, attr.key))
+        _name(attr): REDACTED if attr.key in redacted else _plain(getattr(obj, attr.key))
         for attr in inspect(cls).column_attrs
         if attr.key not in skipped
     }
+
+
+def _name(attr) -> str:
+    """A field's name in the trail: its column's (``full_name``, not ``_full_name``)."""
+    return attr.columns[0].name
 
 
 def _updates(obj) -> dict:
@@ -87,7 +96,7 @@ def _updates(obj) -> dict:
         old = history.deleted[0] if history.deleted else None
         new = history.added[0] if history.added else None
         if history.added and old != new:
-            changes[attr.key] = (
+            changes[_name(attr)] = (
                 [REDACTED, REDACTED] if attr.key in redacted else [_plain(old), _plain(new)]
             )
     return changes

@@ -5,6 +5,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.crypto import Sealed
 from app.extensions import db
 from app.identifiers import new_case_reference
 from app.models_base import CreatedAtMixin, UtcDateTime, check_in, utcnow
@@ -86,13 +87,15 @@ class Case(CreatedAtMixin, db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    reference: Mapped[str] = mapped_column(sa.String(16), unique=True, default=new_case_reference)
+    reference: Mapped[str] = mapped_column(sa.String(16), unique=True)
     client_id: Mapped[int] = mapped_column(sa.ForeignKey("clients.id"), index=True)
     case_type: Mapped[str] = mapped_column(sa.String(32))
     opened_on: Mapped[date] = mapped_column(index=True)
     region: Mapped[str] = mapped_column(sa.String(NAME_MAX))
     authority: Mapped[str | None] = mapped_column(sa.String(NAME_MAX))
-    summary: Mapped[str | None] = mapped_column(sa.Text)
+    # The summary often names people: sealed with the client's data key (see app.crypto).
+    _summary: Mapped[bytes | None] = mapped_column("summary", sa.LargeBinary)
+    summary = Sealed("_summary")
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     assigned_to_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
     outcome: Mapped[str | None] = mapped_column(sa.String(16))
@@ -123,6 +126,30 @@ class Case(CreatedAtMixin, db.Model):
         order_by="(TimelineEntry.occurred_on, TimelineEntry.id)",
         cascade="all, delete-orphan",
     )
+
+    def __init__(self, **fields) -> None:
+        """The client and the reference come first: the summary is sealed with both."""
+        super().__init__(
+            client=fields.pop("client", None),
+            reference=fields.pop("reference", None) or new_case_reference(),
+        )
+        for name, value in fields.items():
+            setattr(self, name, value)
+
+    def sealing_key(self) -> bytes | None:
+        return self.client.sealing_key() if self.client is not None else None
+
+    def seal_context(self, name: str) -> str:
+        return f"cases.{name}.{self.reference}"
+
+    def reseal_for(self, client) -> None:
+        """Move the case to another client: its texts are sealed again with their key."""
+        summary = self.summary
+        bodies = [(entry, entry.body) for entry in self.entries]
+        self.client = client
+        self.summary = summary
+        for entry, body in bodies:
+            entry.body = body
 
     @hybrid_property
     def is_open(self) -> bool:
@@ -179,13 +206,26 @@ class TimelineEntry(CreatedAtMixin, db.Model):
     case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id"), index=True)
     kind: Mapped[str] = mapped_column(sa.String(16))
     occurred_on: Mapped[date]
-    body: Mapped[str | None] = mapped_column(sa.Text)
+    _body: Mapped[bytes | None] = mapped_column("body", sa.LargeBinary)
+    body = Sealed("_body")
     # "closed": the outcome recorded; "reopened": the outcome it replaced.
     outcome: Mapped[str | None] = mapped_column(sa.String(16))
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
 
     case = relationship("Case", back_populates="entries")
     created_by = relationship("User")
+
+    def __init__(self, **fields) -> None:
+        """The case comes first: the text is sealed with its client's key."""
+        super().__init__(case=fields.pop("case", None))
+        for name, value in fields.items():
+            setattr(self, name, value)
+
+    def sealing_key(self) -> bytes | None:
+        return self.case.sealing_key() if self.case is not None else None
+
+    def seal_context(self, name: str) -> str:
+        return f"timeline_entries.{name}.{self.case.reference}"
 
     @property
     def kind_label(self) -> str:

@@ -16,7 +16,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 
 from app.access import EVERYONE, load_case_or_404, load_client_or_404, roles
-from app.audit.queries import case_history
+from app.audit.queries import case_history, shown_changes
 from app.auth.queries import assignable_users
 from app.cases.forms import (
     CaseFilterForm,
@@ -41,6 +41,7 @@ from app.cases.services import (
 )
 from app.cases.terms import days_left
 from app.clients.forms import ClientForm
+from app.clients.routes import duplicates_to_confirm
 from app.clients.services import create_client
 from app.errors import RuleViolation
 from app.extensions import db
@@ -95,9 +96,9 @@ def _render_case(case: Case, status: int = 200, **forms):
     forms["action_forms"] = {d.id: _action_form(d.id) for d in case.deadlines} | forms.get(
         "action_forms", {}
     )
-    return render_template(
-        "cases/detail.html", case=case, history=case_history(case.id), **forms
-    ), status
+    key = case.sealing_key()
+    history = [(e, shown_changes(e, key, case.reference)) for e in case_history(case.id)]
+    return render_template("cases/detail.html", case=case, history=history, **forms), status
 
 
 @bp.route("/")
@@ -128,20 +129,30 @@ def intake():
     """Log a new case for a new client, on one page."""
     client_form = ClientForm(prefix="client")
     form = _case_form(prefix="case", meta={"csrf": False})
+    duplicates = None
     # Both forms are validated, so every error shows at once.
-    if (client_form.validate_on_submit() & form.validate_on_submit()) and (
-        done := _write(
-            form,
-            lambda: open_case(
-                create_client(client_form.data, by=current_user), form.case_data(), by=current_user
-            ),
-            _opened,
-        )
-    ):
-        return done
+    if client_form.validate_on_submit() & form.validate_on_submit():
+        duplicates = duplicates_to_confirm(client_form, current_user)
+        if duplicates is None and (
+            done := _write(
+                form,
+                lambda: open_case(
+                    create_client(client_form.client_data(), by=current_user),
+                    form.case_data(),
+                    by=current_user,
+                ),
+                _opened,
+            )
+        ):
+            return done
+    status = 422 if duplicates else _form_status(client_form, form)
     return render_template(
-        "cases/intake.html", client_form=client_form, form=form, regions=regions_in_use()
-    ), _form_status(client_form, form)
+        "cases/intake.html",
+        client_form=client_form,
+        form=form,
+        regions=regions_in_use(),
+        duplicates=duplicates,
+    ), status
 
 
 @bp.route("/clients/<pseudonym>/cases/new", methods=["GET", "POST"])

@@ -2,7 +2,7 @@ import re
 
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from app.clients.countries import country_choices
@@ -39,6 +39,16 @@ class ClientForm(BaseForm):
         description=_l("e.g. Telegram @name or WhatsApp via the same number"),
         validators=[Optional(), Length(max=NAME_MAX)],
     )
+    safe_contact = StringField(
+        _l("How to contact safely"),
+        description=_l("e.g. never SMS; call through the brother; only after 19:00"),
+        validators=[Optional(), Length(max=NAME_MAX)],
+    )
+    document_number = StringField(
+        _l("Document number"),
+        description=_l("Passport or other ID, for finding the client again"),
+        validators=[Optional(), Length(max=40)],
+    )
     preferred_language = SelectField(
         _l("Preferred language"),
         choices=choices(LANGUAGES, blank="—"),
@@ -46,6 +56,10 @@ class ClientForm(BaseForm):
     )
     born_on = DateField(_l("Date of birth"), validators=[Optional(), not_in_future, not_too_old])
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=TEXT_MAX)])
+    different_person = BooleanField(_l("This is a different person: add them anyway"))
+
+    def client_data(self) -> dict:
+        return {k: v for k, v in self.data.items() if k not in ("csrf_token", "different_person")}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

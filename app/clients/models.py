@@ -4,6 +4,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.crypto import Sealed, new_data_key, unwrap, wrap
 from app.extensions import db
 from app.identifiers import new_pseudonym
 from app.models_base import CreatedAtMixin, UtcDateTime, utcnow
@@ -25,30 +26,68 @@ LANGUAGES = {
 }
 
 
-def fold_name(name: str) -> str:
-    """The form of a name that search compares: case and runs of spaces ignored, ё as е."""
-    return " ".join(name.casefold().replace("ё", "е").split())
-
-
 class Client(CreatedAtMixin, db.Model):
+    """A person who asked for help. Everything that identifies them is sealed with their own
+    data key (see ``app.crypto``); search goes through ``ClientIndex``."""
+
     __tablename__ = "clients"
     __audited__ = True
-    __audit_skip__ = frozenset({"name_folded"})
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    pseudonym: Mapped[str] = mapped_column(sa.String(16), unique=True, default=new_pseudonym)
-    full_name: Mapped[str] = mapped_column(sa.String(NAME_MAX))
-    name_folded: Mapped[str] = mapped_column(sa.String(NAME_MAX), index=True)
+    pseudonym: Mapped[str] = mapped_column(sa.String(16), unique=True)
+    # The client's data key, wrapped by the master key; None once their data was erased.
+    data_key: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
     citizenship: Mapped[str] = mapped_column(sa.String(2))
-    phone: Mapped[str | None] = mapped_column(sa.String(40))
-    messenger: Mapped[str | None] = mapped_column(sa.String(NAME_MAX))
     preferred_language: Mapped[str | None] = mapped_column(sa.String(8))
-    born_on: Mapped[date | None]
-    notes: Mapped[str | None] = mapped_column(sa.Text)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+    erased_on: Mapped[date | None]
+
+    _full_name: Mapped[bytes | None] = mapped_column("full_name", sa.LargeBinary)
+    _phone: Mapped[bytes | None] = mapped_column("phone", sa.LargeBinary)
+    _messenger: Mapped[bytes | None] = mapped_column("messenger", sa.LargeBinary)
+    _document_number: Mapped[bytes | None] = mapped_column("document_number", sa.LargeBinary)
+    _born_on: Mapped[bytes | None] = mapped_column("born_on", sa.LargeBinary)
+    _notes: Mapped[bytes | None] = mapped_column("notes", sa.LargeBinary)
+    _safe_contact: Mapped[bytes | None] = mapped_column("safe_contact", sa.LargeBinary)
+
+    full_name = Sealed("_full_name")
+    phone = Sealed("_phone")
+    messenger = Sealed("_messenger")
+    document_number = Sealed("_document_number")
+    born_on = Sealed("_born_on", kind=date)
+    notes = Sealed("_notes")
+    safe_contact = Sealed("_safe_contact")
 
     cases = relationship("Case", back_populates="client", order_by="Case.opened_on.desc()")
+
+    def __init__(self, **fields) -> None:
+        """A new client gets a pseudonym code and a data key before anything is sealed."""
+        pseudonym = fields.pop("pseudonym", None) or new_pseudonym()
+        super().__init__(pseudonym=pseudonym)
+        self._data_key = new_data_key()
+        self.data_key = wrap(self._data_key, self.seal_context("data_key"))
+        for name, value in fields.items():
+            setattr(self, name, value)
+
+    def sealing_key(self) -> bytes | None:
+        if self.data_key is None:
+            return None
+        if getattr(self, "_data_key", None) is None:
+            self._data_key = unwrap(self.data_key, self.seal_context("data_key"))
+        return self._data_key
+
+    def seal_context(self, name: str) -> str:
+        return f"clients.{name}.{self.pseudonym}"
+
+    @property
+    def is_erased(self) -> bool:
+        return self.erased_on is not None
+
+    @property
+    def shown_name(self) -> str:
+        """The name, or a mark that it was erased."""
+        return self.full_name if not self.is_erased else str(_l("(name erased)"))
 
     @property
     def language_label(self) -> str:
@@ -56,3 +95,16 @@ class Client(CreatedAtMixin, db.Model):
 
     def __repr__(self) -> str:  # never the name: reprs end up in logs
         return f"<Client {self.pseudonym}>"
+
+
+class ClientIndex(db.Model):
+    """Keyed hashes of a client's normalised name words, full name, phone and document number:
+    exact search and duplicate finding without the plaintext (see ``app.clients.matching``)."""
+
+    __tablename__ = "client_index"
+    __table_args__ = (sa.Index(None, "digest", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(sa.ForeignKey("clients.id"), index=True)
+    kind: Mapped[str] = mapped_column(sa.String(8))
+    digest: Mapped[bytes] = mapped_column(sa.LargeBinary(16))

@@ -1,13 +1,20 @@
+from dataclasses import dataclass
+
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.access import EVERYONE, load_client_or_404, roles
-from app.audit.queries import entity_history
+from app.audit.queries import entity_history, shown_changes
 from app.clients.countries import country_name
 from app.clients.forms import ClientForm, ClientSearchForm
-from app.clients.queries import cases_of_client, clients_matching, recent_clients
+from app.clients.queries import (
+    cases_of_client,
+    clients_matching,
+    possible_duplicates,
+    recent_clients,
+)
 from app.clients.services import create_client, update_client
 from app.extensions import db
 
@@ -58,7 +65,10 @@ def show_client(pseudonym: str):
     """One client and the cases of theirs the user may see."""
     client = load_client_or_404(pseudonym, current_user)
     cases = cases_of_client(client, current_user)
-    history = entity_history("clients", client.id)
+    key = client.sealing_key()
+    history = [
+        (e, shown_changes(e, key, client.pseudonym)) for e in entity_history("clients", client.id)
+    ]
     return render_template("clients/detail.html", client=client, cases=cases, history=history)
 
 
@@ -69,13 +79,28 @@ def edit_client(pseudonym: str):
     client = load_client_or_404(pseudonym, current_user)
     form = ClientForm(obj=client)
     if form.validate_on_submit():
-        update_client(client, form.data, by=current_user)
+        update_client(client, form.client_data(), by=current_user)
         db.session.commit()
         flash(_("Client saved."), "success")
         return redirect(url_for("clients.show_client", pseudonym=client.pseudonym))
     return render_template(
         "clients/form.html", form=form, client=client
     ), 200 if not form.errors else 422
+
+
+@dataclass(frozen=True)
+class Duplicates:
+    visible: list
+    hidden: int
+
+
+def duplicates_to_confirm(form: ClientForm, user) -> Duplicates | None:
+    """Clients who may be the person being added, unless the user already said this is someone
+    else; None when there is nothing to ask."""
+    if form.different_person.data:
+        return None
+    visible, hidden = possible_duplicates(form.client_data(), user)
+    return Duplicates(visible, hidden) if visible or hidden else None
 
 
 @bp.app_template_filter("country")

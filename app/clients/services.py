@@ -2,9 +2,13 @@
 
 from collections.abc import Mapping
 
+import sqlalchemy as sa
+
 from app.audit.services import acting
 from app.auth.models import User
-from app.clients.models import Client, fold_name
+from app.clients.matching import document_token, name_tokens, phone_tokens, same_name_key
+from app.clients.models import Client, ClientIndex
+from app.crypto import blind
 from app.extensions import db
 
 CLIENT_FIELDS = (
@@ -12,17 +16,42 @@ CLIENT_FIELDS = (
     "citizenship",
     "phone",
     "messenger",
+    "document_number",
     "preferred_language",
     "born_on",
     "notes",
+    "safe_contact",
 )
+
+
+def search_digests(full_name: str | None, phone: str | None, document: str | None) -> list:
+    """(kind, digest) pairs a client is found by: each name word, the whole name (words in any
+    order), the phone, the document number."""
+    pairs = []
+    if full_name:
+        pairs += [("name", blind("name", t)) for t in name_tokens(full_name)]
+        pairs.append(("fullname", blind("fullname", same_name_key(full_name))))
+    if phone:
+        pairs += [("phone", blind("phone", t)) for t in phone_tokens(phone)]
+    if document and (token := document_token(document)):
+        pairs.append(("doc", blind("doc", token)))
+    return pairs
+
+
+def _reindex(client: Client) -> None:
+    db.session.execute(sa.delete(ClientIndex).where(ClientIndex.client_id == client.id))
+    pairs = search_digests(client.full_name, client.phone, client.document_number)
+    if pairs:
+        db.session.execute(
+            sa.insert(ClientIndex),
+            [{"client_id": client.id, "kind": kind, "digest": digest} for kind, digest in pairs],
+        )
 
 
 def _apply(client: Client, data: Mapping) -> None:
     for field in CLIENT_FIELDS:
         if field in data:
             setattr(client, field, data[field] or None)
-    client.name_folded = fold_name(client.full_name)
 
 
 def create_client(data: Mapping, by: User | None) -> Client:
@@ -31,6 +60,7 @@ def create_client(data: Mapping, by: User | None) -> Client:
     _apply(client, data)
     db.session.add(client)
     db.session.flush()
+    _reindex(client)
     return client
 
 
@@ -38,4 +68,5 @@ def update_client(client: Client, data: Mapping, by: User | None) -> Client:
     acting(by)
     _apply(client, data)
     db.session.flush()
+    _reindex(client)
     return client

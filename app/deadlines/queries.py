@@ -44,7 +44,7 @@ def _items(where, today: date, until: date) -> list[Due]:
         sa.select(
             TimelineEntry.occurred_on,
             sa.literal("hearing").label("kind"),
-            sa.func.coalesce(TimelineEntry.body, ""),
+            sa.literal(""),  # a hearing's note is sealed and may name people: not listed
             Case.reference,
             Case.case_type,
             assignee.email,

@@ -16,7 +16,9 @@ from app.auth.services import create_user
 from app.cases.models import OUTCOMES, Case, Deadline, TimelineEntry
 from app.cases.queries import active_rules, work_calendar
 from app.cases.terms import term_end
-from app.clients.models import Client, fold_name
+from app.clients.models import Client, ClientIndex
+from app.clients.services import search_digests
+from app.crypto import new_data_key, seal, wrap
 from app.demo import data
 from app.extensions import db
 from app.identifiers import new_case_reference, new_pseudonym
@@ -92,7 +94,6 @@ class _Seeder:
         return {
             "pseudonym": _unique(new_pseudonym, rng, self.pseudonyms),
             "full_name": name,
-            "name_folded": fold_name(name),
             "citizenship": citizenship,
             "phone": phone if rng.random() < 0.85 else None,
             "messenger": rng.choice([None, None, "Telegram", "WhatsApp"]),
@@ -246,11 +247,25 @@ class _Seeder:
                 clients.append(self.client(case_type, opened_on, created_by))
                 client_index = len(clients) - 1
             plans.append((client_index, case_type, opened_on, region, assigned, created_by))
-        client_ids = _insert_returning_ids(Client, clients)
+        keys = [new_data_key() for _ in clients]
+        client_ids = _insert_returning_ids(
+            Client, [_sealed_client(c, k) for c, k in zip(clients, keys, strict=True)]
+        )
+        db.session.execute(
+            sa.insert(ClientIndex.__table__),
+            [
+                {"client_id": client_id, "kind": kind, "digest": digest}
+                for client_id, client in zip(client_ids, clients, strict=True)
+                for kind, digest in search_digests(client["full_name"], client["phone"], None)
+            ],
+        )
         cases = [self.case(client_ids[i], *rest) for i, *rest in plans]
-        case_ids = _insert_returning_ids(Case, cases)
+        key_of = {cid: key for cid, key in zip(client_ids, keys, strict=True)}
+        case_ids = _insert_returning_ids(
+            Case, [_sealed_case(c, key_of[c["client_id"]]) for c in cases]
+        )
         entries = [
-            row
+            _sealed_entry(row, case["reference"], key_of[case["client_id"]])
             for case_id, case in zip(case_ids, cases, strict=True)
             for row in self.entries(case_id, case)
         ]
@@ -263,6 +278,29 @@ class _Seeder:
         if deadlines:
             db.session.execute(sa.insert(Deadline.__table__), deadlines)
         return len(clients), len(cases)
+
+
+SEALED_CLIENT_FIELDS = ("full_name", "phone", "messenger", "born_on", "notes")
+
+
+def _sealed_client(row: dict, key: bytes) -> dict:
+    """The row as the database keeps it: identifiers sealed with the client's own key (the same
+    as ``Client`` does, in bulk)."""
+    code = row["pseudonym"]
+    sealed = {**row, "data_key": wrap(key, f"clients.data_key.{code}")}
+    for name in SEALED_CLIENT_FIELDS:
+        value = row[name]
+        value = value.isoformat() if isinstance(value, date) else value
+        sealed[name] = seal(key, value, f"clients.{name}.{code}")
+    return sealed
+
+
+def _sealed_case(row: dict, key: bytes) -> dict:
+    return {**row, "summary": seal(key, row["summary"], f"cases.summary.{row['reference']}")}
+
+
+def _sealed_entry(row: dict, reference: str, key: bytes) -> dict:
+    return {**row, "body": seal(key, row["body"], f"timeline_entries.body.{reference}")}
 
 
 def _insert_returning_ids(model, rows: list[dict]) -> list[int]:

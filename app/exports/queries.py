@@ -8,6 +8,7 @@ from app.auth.models import User
 from app.cases.models import Case, Deadline
 from app.cases.queries import case_conditions
 from app.clients.models import Client
+from app.crypto import client_key, unseal
 from app.extensions import db
 from app.reports.metrics import Summary
 from app.reports.queries import Period
@@ -86,10 +87,10 @@ CASE_HEADERS = (
 )
 
 
-def case_export_query(filters: dict, user: User | None, identified: bool) -> sa.Select:
-    """SPEC's case columns for the cases ``user`` may see that match the list's filters, oldest
-    first. ``client_name`` is the client's pseudonym code unless ``identified``; next_deadline is
-    the earliest deadline not yet met."""
+def case_export_query(filters: dict, user: User | None) -> sa.Select:
+    """The case columns for the cases ``user`` may see that match the list's filters, oldest
+    first, with what is needed to open the sealed ones (see ``sealed_row``); next_deadline is
+    the earliest open deadline."""
     next_deadline = (
         sa.select(Deadline.case_id, sa.func.min(Deadline.due_on).label("due_on"))
         .where(Deadline.is_open)
@@ -102,13 +103,15 @@ def case_export_query(filters: dict, user: User | None, identified: bool) -> sa.
             Case.case_type,
             Case.opened_on,
             Case.region,
-            Client.full_name if identified else Client.pseudonym,
+            Client.pseudonym,
             Client.citizenship,
             User.email,
             Case.outcome,
             Case.closed_on,
             next_deadline.c.due_on,
-            Case.summary,
+            Case._summary,
+            Client.data_key,
+            Client._full_name,
         )
         .select_from(Case)
         .join(Client, Client.id == Case.client_id)
@@ -117,6 +120,18 @@ def case_export_query(filters: dict, user: User | None, identified: bool) -> sa.
         .where(*case_conditions(filters, user))
         .order_by(Case.opened_on, Case.id)
     )
+
+
+def sealed_row(row, identified: bool) -> tuple:
+    """One CSV row: the summary opened, and the client's name in place of the pseudonym code
+    when ``identified``."""
+    *values, summary, wrapped, full_name = row
+    key = client_key(wrapped, row.pseudonym)
+    reference = values[0]
+    if identified:
+        values[4] = unseal(key, full_name, f"clients.full_name.{row.pseudonym}") if key else None
+    values.append(unseal(key, summary, f"cases.summary.{reference}") if key else None)
+    return tuple(values)
 
 
 def case_rows(query: sa.Select, batch: int = 1000) -> Iterator[tuple]:

@@ -8,6 +8,7 @@ import unicodedata
 from collections.abc import Generator, Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -18,8 +19,10 @@ from app.auth.models import User
 from app.cases.models import CASE_TYPES, NAME_MAX, OUTCOMES, SUMMARY_MAX, Case, Deadline
 from app.cases.services import add_deadline, close_case, open_case, reopen_case, update_case
 from app.clients.countries import CODES
-from app.clients.models import Client, fold_name
+from app.clients.matching import same_name_key
+from app.clients.models import Client, ClientIndex
 from app.clients.services import create_client, update_client
+from app.crypto import blind, client_key, unseal
 from app.extensions import db
 from app.imports.reading import FileProblem, records
 
@@ -69,7 +72,7 @@ class ImportPlan:
     def new_clients(self) -> int:
         return len(
             {
-                (fold_name(r.client_name), r.citizenship)
+                (same_name_key(r.client_name), r.citizenship)
                 for r in self.rows
                 if r.client_id is None and r.action != "unchanged"
             }
@@ -214,14 +217,16 @@ def _lookup(column, wanted: set, *columns) -> list:
 
 
 def _existing_cases(references: set) -> dict:
-    """The cases these references name, with what a row is compared against."""
+    """The cases these references name, with what a row is compared against (the summary
+    opened, the client's name as its keyed hash)."""
     next_deadline = (
         sa.select(sa.func.min(Deadline.due_on))
         .where(Deadline.case_id == Case.id, Deadline.is_open)
         .scalar_subquery()
         .label("next_deadline")
     )
-    columns = [getattr(Case, name) for name in CASE_VALUES if name != "next_deadline"]
+    name = sa.orm.aliased(ClientIndex)
+    columns = [getattr(Case, n) for n in CASE_VALUES if n not in ("next_deadline", "summary")]
     found = {}
     for chunk in _chunks(references):
         query = (
@@ -231,13 +236,23 @@ def _existing_cases(references: set) -> dict:
                 Case.client_id,
                 *columns,
                 next_deadline,
-                Client.name_folded,
+                Case._summary,
+                Client.pseudonym,
+                Client.data_key,
                 Client.citizenship,
+                name.digest.label("name_digest"),
             )
             .join(Client, Client.id == Case.client_id)
+            .outerjoin(name, sa.and_(name.client_id == Client.id, name.kind == "fullname"))
             .where(Case.reference.in_(chunk))
         )
-        found |= {row.reference: row for row in db.session.execute(query)}
+        for row in db.session.execute(query):
+            values = row._asdict()
+            key = client_key(row.data_key, row.pseudonym)
+            values["summary"] = (
+                unseal(key, row._summary, f"cases.summary.{row.reference}") if key else None
+            )
+            found[row.reference] = SimpleNamespace(**values)
     return found
 
 
@@ -280,13 +295,21 @@ def _resolve(plan: ImportPlan) -> None:
         row.pseudonym: row
         for row in _lookup(Client.pseudonym, codes, Client.pseudonym, Client.id, Client.citizenship)
     }
-    names = {fold_name(r.client_name) for r in plan.rows if r.client_name not in codes}
+    digest_of = {
+        r.client_name: blind("fullname", same_name_key(r.client_name))
+        for r in plan.rows
+        if r.client_name not in codes
+    }
     by_name: dict[tuple, int] = {}
-    for row in _lookup(
-        Client.name_folded, names, Client.name_folded, Client.citizenship, Client.id
-    ):
-        key = (row.name_folded, row.citizenship)
-        by_name[key] = min(by_name.get(key, row.id), row.id)
+    for chunk in _chunks(set(digest_of.values())):
+        query = (
+            sa.select(ClientIndex.digest, Client.citizenship, Client.id)
+            .join(Client, Client.id == ClientIndex.client_id)
+            .where(ClientIndex.kind == "fullname", ClientIndex.digest.in_(chunk))
+        )
+        for digest, citizenship, client_id in db.session.execute(query):
+            key = (digest, citizenship)
+            by_name[key] = min(by_name.get(key, client_id), client_id)
     cases = _existing_cases({r.reference for r in plan.rows if r.reference})
     client_of = {c.id: c for c in by_code.values()}
     for row in plan.rows:
@@ -308,10 +331,10 @@ def _resolve(plan: ImportPlan) -> None:
                 continue
             row.client_id = by_code[row.client_name].id
         existing = cases.get(row.reference)
-        key = (fold_name(row.client_name), row.citizenship)
         if row.client_name not in codes:
+            key = (digest_of[row.client_name], row.citizenship)
             # Several clients may share a name: the case's own client, if it is one of them.
-            same = existing is not None and (existing.name_folded, existing.citizenship) == key
+            same = existing is not None and (existing.name_digest, existing.citizenship) == key
             row.client_id = existing.client_id if same else by_name.get(key)
         if existing is None:
             continue
@@ -363,7 +386,7 @@ def _client(row: PlannedRow, clients: dict, by) -> Client:
         if row.citizenship != client.citizenship:
             update_client(client, {"citizenship": row.citizenship}, by=by)
         return client
-    key = (fold_name(row.client_name), row.citizenship)
+    key = (same_name_key(row.client_name), row.citizenship)
     if key not in clients:
         clients[key] = create_client(
             {"full_name": row.client_name, "citizenship": row.citizenship}, by=by
@@ -386,8 +409,8 @@ def _apply_row(row: PlannedRow, clients: dict, by) -> None:
             values["closed_on"],
         ):
             reopen_case(case, by=by, note=_("Changed by a CSV import."))
-        if case.client_id != client.id:  # the row names another client
-            case.client = client
+        if case.client_id != client.id:  # the row names another client: sealed with their key
+            case.reseal_for(client)
         update_case(case, fields, by=by)
     if values["outcome"] and case.is_open:
         close_case(case, values["outcome"], values["closed_on"], by=by)

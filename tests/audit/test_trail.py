@@ -7,6 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.audit.models import AuditEvent
+from app.audit.queries import shown_changes
 from app.audit.services import BulkWriteRefused, UndeclaredActor
 from app.cases.models import Case
 from app.clients.models import Client
@@ -24,6 +25,16 @@ def _events(app, **where) -> list[AuditEvent]:
         events = list(db.session.execute(query).scalars())
         db.session.expunge_all()
         return events
+
+
+def _opened(app, event: AuditEvent) -> dict:
+    """The event's changes with sealed values opened, as the case and client pages show them."""
+    with app.app_context():
+        if event.entity == "clients":
+            owner = db.session.get(Client, event.entity_id)
+            return shown_changes(event, owner.sealing_key(), owner.pseudonym)
+        case = db.session.get(Case, event.case_id)
+        return shown_changes(event, case.sealing_key(), case.reference)
 
 
 @pytest.fixture
@@ -46,10 +57,13 @@ def test_intake_records_the_new_client_and_case_by_their_author(client, voluntee
     assert {e.actor_id for e in events} == {volunteer.id} and {e.via for e in events} == {"web"}
     client_event, case_event, deadline_event = events
     assert deadline_event.changes["due_on"] == [None, "2025-03-12"]
-    assert client_event.changes["full_name"] == [None, "Худойбердиев Шерзод"]
+    # The name is sealed in the trail itself, and opens with the client's key.
+    assert client_event.changes["full_name"][1].startswith("sealed:")
+    assert "Худойбердиев" not in repr(client_event.changes)
+    assert _opened(app, client_event)["full_name"] == [None, "Худойбердиев Шерзод"]
     assert case_event.changes["case_type"] == [None, "deportation_challenge"]
     assert case_event.changes["opened_on"] == [None, "2025-03-03"]
-    assert "name_folded" not in client_event.changes and "updated_at" not in case_event.changes
+    assert "updated_at" not in case_event.changes
     with app.app_context():
         case_id = db.session.execute(sa.select(Case.id).where(Case.reference == reference)).scalar()
     assert case_event.case_id == case_id
@@ -68,14 +82,21 @@ def test_editing_a_case_records_each_changed_field_old_and_new(client, volunteer
             "summary": "Новое описание",
         },
     )
-    [event] = _events(app)[before:]
+    events = _events(app)[before:]
+    assert [(e.entity, e.action) for e in events] == [("cases", "update")], [
+        (e.entity, e.changes) for e in events
+    ]
+    [event] = events
     assert (event.action, event.entity, event.entity_id, event.actor_id) == (
         "update",
         "cases",
         case.id,
         volunteer.id,
     )
-    assert event.changes == {"region": ["Москва", "Казань"], "summary": [None, "Новое описание"]}
+    assert _opened(app, event) == {
+        "region": ["Москва", "Казань"],
+        "summary": [None, "Новое описание"],
+    }
 
 
 def test_closing_and_reopening_are_in_the_trail(client, volunteer, make, app):
@@ -111,7 +132,7 @@ def test_timeline_entry_is_recorded(client, volunteer, make, app):
         action=f"{page}/entries",
     )
     [event] = _events(app)[before:]
-    assert (event.entity, event.case_id, event.changes["body"]) == (
+    assert (event.entity, event.case_id, _opened(app, event)["body"]) == (
         "timeline_entries",
         case.id,
         [None, "Заседание"],
@@ -131,10 +152,12 @@ def test_editing_a_client_is_recorded(client, volunteer, make, app):
         },
     )
     [event] = _events(app)[before:]
-    assert event.changes == {
+    # The unchanged name is not in the event; the phone is, sealed both ways.
+    assert _opened(app, event) == {
         "citizenship": ["UZ", "KG"],
         "phone": ["+998901234567", "+996555112233"],
     }
+    assert "+99890" not in repr(event.changes)
 
 
 def test_user_changes_are_recorded_and_passwords_never_appear(client, make, app, caplog):
@@ -194,7 +217,7 @@ def test_a_bulk_update_of_an_audited_table_is_refused(ctx, make):
 def test_a_write_without_a_declared_actor_is_refused(app):
     with app.app_context():
         db.session.info.clear()
-        db.session.add(Client(full_name="Никто", name_folded="никто", citizenship="UZ"))
+        db.session.add(Client(full_name="Никто", citizenship="UZ"))
         with pytest.raises(UndeclaredActor):
             db.session.flush()
         db.session.rollback()
@@ -249,4 +272,6 @@ def test_a_deletion_keeps_every_old_value_in_the_trail(ctx, make):
         .all()
     )
     assert (event.entity, event.case_id) == ("timeline_entries", case.id)
-    assert event.changes["body"] == ["Черновик", None] and event.changes["kind"] == ["note", None]
+    case = db.session.get(Case, case.id)
+    opened = shown_changes(event, case.sealing_key(), case.reference)
+    assert opened["body"] == ["Черновик", None] and opened["kind"] == ["note", None]

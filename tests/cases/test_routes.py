@@ -50,7 +50,7 @@ def test_intake_stores_the_phone_normalised(client, volunteer, app):
 
         case = load_case_or_404(reference, db.session.merge(volunteer))
         assert case.client.phone == "+998901234567"
-        assert case.client.name_folded == "худойбердиев шерзод"
+        assert case.client.full_name == "Худойбердиев Шерзод"
 
 
 def test_anonymous_visitor_is_sent_to_login(client, make):

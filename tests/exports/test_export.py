@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from app.audit.models import AuditEvent
 from app.cases.models import Case, Deadline
+from app.crypto import seal
 from app.exports.services import export_cases
 from app.extensions import db
 from tests.helpers import login, submit
@@ -154,7 +155,8 @@ def _bulk_cases(app, n: int, start: int = 0) -> None:
     with app.app_context():
         from app.clients.services import create_client
 
-        client_id = create_client({"full_name": "Каримов Шерзод", "citizenship": "UZ"}, by=None).id
+        owner = create_client({"full_name": "Каримов Шерзод", "citizenship": "UZ"}, by=None)
+        client_id, key = owner.id, owner.sealing_key()
         stamp = datetime(2025, 1, 1, tzinfo=UTC)
         rows = [
             {
@@ -163,7 +165,7 @@ def _bulk_cases(app, n: int, start: int = 0) -> None:
                 "case_type": "other",
                 "opened_on": date(2025, 1, 1),
                 "region": "Москва",
-                "summary": "ж" * 200,
+                "summary": seal(key, "ж" * 200, f"cases.summary.HQ-M{start + i:06d}"),
                 "created_at": stamp,
                 "updated_at": stamp,
             }

@@ -1,0 +1,119 @@
+"""How names, phones and document numbers are normalised before they are hashed for search and
+for finding possible duplicates. Pure functions.
+
+Central Asian names reach the group in several spellings: Cyrillic from a Russian form, Uzbek
+Latin from a passport, an English transliteration from a messenger. Each word is reduced to a
+skeleton that those spellings share: Худойбердиев, Khudoyberdiev and Xudoyberdiyev all become
+"hudoberdiev"; Абдуллаев and Abdullaev become "abdulaev".
+"""
+
+import re
+import unicodedata
+
+CYRILLIC = {
+    "а": "a",
+    "б": "b",
+    "в": "v",
+    "г": "g",
+    "д": "d",
+    "е": "e",
+    "ё": "e",
+    "ж": "j",
+    "з": "z",
+    "и": "i",
+    "й": "y",
+    "к": "k",
+    "л": "l",
+    "м": "m",
+    "н": "n",
+    "о": "o",
+    "п": "p",
+    "р": "r",
+    "с": "s",
+    "т": "t",
+    "у": "u",
+    "ф": "f",
+    "х": "h",
+    "ц": "ts",
+    "ч": "ch",
+    "ш": "sh",
+    "щ": "sh",
+    "ъ": "",
+    "ы": "i",
+    "ь": "",
+    "э": "e",
+    "ю": "yu",
+    "я": "ya",
+    # Uzbek, Tajik, Kyrgyz, Kazakh letters
+    "ғ": "g",
+    "қ": "k",
+    "ҳ": "h",
+    "ў": "u",
+    "ӯ": "u",
+    "ӣ": "i",
+    "ҷ": "j",
+    "ң": "n",
+    "ү": "u",
+    "ө": "o",
+    "ә": "a",
+    "һ": "h",
+    "і": "i",
+    "ұ": "u",
+}
+# Latin spellings of the same sounds, longest first.
+LATIN = [
+    ("dzh", "j"),
+    ("kh", "h"),
+    ("zh", "j"),
+    ("dj", "j"),
+    ("gh", "g"),
+    ("sch", "sh"),
+    ("x", "h"),
+    ("q", "k"),
+    ("w", "v"),
+    ("c", "k"),
+    ("y", ""),
+]
+_APOSTROPHES = re.compile(r"[\'’ʻʼ`´]")
+
+
+def skeleton(word: str) -> str:
+    """The spelling-independent form of one word of a name."""
+    text = unicodedata.normalize("NFKC", word).casefold()
+    text = "".join(CYRILLIC.get(c, c) for c in text)
+    text = unicodedata.normalize("NFKD", _APOSTROPHES.sub("", text))
+    text = "".join(c for c in text if "a" <= c <= "z" or "0" <= c <= "9")
+    for latin, sound in LATIN:
+        text = text.replace(latin, sound)
+    return re.sub(r"([a-z])\1+", r"\1", text)  # doubled letters: Abdullaev = Abdulaev
+
+
+def name_tokens(name: str) -> list[str]:
+    """The skeletons of a name's words (two letters or more), each once."""
+    tokens = []
+    for word in re.split(r"[\s,.;/-]+", name):
+        token = skeleton(word)
+        if (len(token) >= 2 or token.isdigit()) and token not in tokens:
+            tokens.append(token)
+    return tokens
+
+
+def same_name_key(name: str) -> str:
+    """Two written names are the same person's when this is equal: the same words in any
+    spelling and order (a name with no letters at all is compared as written)."""
+    return " ".join(sorted(name_tokens(name))) or " ".join(name.casefold().split())
+
+
+def phone_tokens(phone: str) -> list[str]:
+    """The number's digits, and its last nine (how it is often written without the country
+    code)."""
+    digits = re.sub(r"\D", "", phone)
+    if len(digits) < 5:
+        return []
+    return list(dict.fromkeys([digits, digits[-9:]]))
+
+
+def document_token(number: str) -> str | None:
+    """A passport or document number, letters and digits only, in capitals."""
+    token = re.sub(r"[^0-9A-Za-zА-Яа-яЁё]", "", number).upper()
+    return token or None

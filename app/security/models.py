@@ -1,0 +1,26 @@
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.extensions import db
+
+
+class KeyCheck(db.Model):
+    """One row that only the right keys open: the app will not start with the wrong ones
+    (and so never writes data under a key that cannot read the rest)."""
+
+    __tablename__ = "key_check"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sealed: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    index_digest: Mapped[bytes] = mapped_column(sa.LargeBinary)
+
+
+class Setting(db.Model):
+    """The organisation's settings an admin keeps (one row)."""
+
+    __tablename__ = "settings"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Erase a client's identifying data this many days after their last case closed; None: never.
+    retention_days: Mapped[int | None]
