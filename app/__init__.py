@@ -45,6 +45,9 @@ def _init_extensions(app: Flask) -> None:
     from app.auth.sessions import DatabaseSessionInterface
     from app.database import configure_sqlite
 
+    import_module(
+        "app.models"
+    )  # every model mapped before the keys are checked and audit hooks go in
     db.init_app(app)
     with app.app_context():
         for engine in db.engines.values():
@@ -57,7 +60,6 @@ def _init_extensions(app: Flask) -> None:
 
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.globals.update(get_locale=get_locale, locales=LOCALES)
-    import_module("app.models")  # every model mapped before the audit hooks go in
     install_audit(FlaskSession)
     app.session_interface = DatabaseSessionInterface()
     login_manager.init_app(app)
@@ -97,6 +99,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.imports.routes import bp as imports_bp
     from app.main.routes import bp as main_bp
     from app.reports.routes import bp as reports_bp
+    from app.security.routes import bp as security_bp
 
     for bp in (
         main_bp,
@@ -108,6 +111,7 @@ def _register_blueprints(app: Flask) -> None:
         exports_bp,
         imports_bp,
         deadlines_bp,
+        security_bp,
     ):
         app.register_blueprint(bp)
 
@@ -124,11 +128,14 @@ def _register_cli(app: Flask) -> None:
     from app.demo.cli import demo_cli
     from app.exports.cli import cases_cli, report_command
     from app.imports import cli as imports_cli  # noqa: F401  adds `cases import`
+    from app.security.cli import keys_cli, retention_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(cases_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(report_command)
+    app.cli.add_command(keys_cli)
+    app.cli.add_command(retention_cli)
 
 
 def _register_security(app: Flask) -> None:

@@ -22,6 +22,7 @@ ENTITIES = {
     "users": _l("account"),
     "benchmarks": _l("benchmark"),
     "deadlines": _l("deadline"),
+    "settings": _l("settings"),
 }
 CHANNELS = ("web", "cli")
 

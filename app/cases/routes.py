@@ -41,7 +41,7 @@ from app.cases.services import (
 )
 from app.cases.terms import days_left
 from app.clients.forms import ClientForm
-from app.clients.routes import duplicates_to_confirm
+from app.clients.queries import duplicates_to_confirm
 from app.clients.services import create_client
 from app.errors import RuleViolation
 from app.extensions import db

@@ -32,6 +32,7 @@ class Client(CreatedAtMixin, db.Model):
 
     __tablename__ = "clients"
     __audited__ = True
+    __audit_skip__ = frozenset({"data_key"})  # a key, not a fact about the person
 
     id: Mapped[int] = mapped_column(primary_key=True)
     pseudonym: Mapped[str] = mapped_column(sa.String(16), unique=True)

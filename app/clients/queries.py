@@ -1,5 +1,7 @@
 """Reads of clients. Names are sealed, so search goes through the keyed-hash index."""
 
+from dataclasses import dataclass
+
 import sqlalchemy as sa
 
 from app.access import visible_cases_clause, visible_clients_clause
@@ -77,6 +79,21 @@ def possible_duplicates(data: dict, user: User, exclude_id: int | None = None) -
         ).scalars()
     )
     return visible, len(ids) - len(visible)
+
+
+@dataclass(frozen=True)
+class Duplicates:
+    visible: list
+    hidden: int
+
+
+def duplicates_to_confirm(form, user: User) -> Duplicates | None:
+    """Clients who may be the person being added, unless the user already said this is someone
+    else; None when there is nothing to ask."""
+    if form.different_person.data:
+        return None
+    visible, hidden = possible_duplicates(form.client_data(), user)
+    return Duplicates(visible, hidden) if visible or hidden else None
 
 
 def recent_clients(user: User, limit: int = 20) -> list[Client]:

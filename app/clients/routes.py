@@ -1,5 +1,3 @@
-from dataclasses import dataclass
-
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -12,7 +10,7 @@ from app.clients.forms import ClientForm, ClientSearchForm
 from app.clients.queries import (
     cases_of_client,
     clients_matching,
-    possible_duplicates,
+    duplicates_to_confirm,
     recent_clients,
 )
 from app.clients.services import create_client, update_client
@@ -49,14 +47,17 @@ def search_clients():
 def new_client():
     """Add a client."""
     form = ClientForm()
+    duplicates = None
     if form.validate_on_submit():
-        client = create_client(form.data, by=current_user)
-        db.session.commit()
-        flash(_("Client added."), "success")
-        return redirect(url_for("clients.show_client", pseudonym=client.pseudonym))
-    return render_template(
-        "clients/form.html", form=form, client=None
-    ), 200 if not form.errors else 422
+        duplicates = duplicates_to_confirm(form, current_user)
+        if duplicates is None:
+            client = create_client(form.client_data(), by=current_user)
+            db.session.commit()
+            flash(_("Client added."), "success")
+            return redirect(url_for("clients.show_client", pseudonym=client.pseudonym))
+    return render_template("clients/form.html", form=form, client=None, duplicates=duplicates), (
+        422 if form.errors or duplicates else 200
+    )
 
 
 @bp.route("/<pseudonym>")
@@ -86,21 +87,6 @@ def edit_client(pseudonym: str):
     return render_template(
         "clients/form.html", form=form, client=client
     ), 200 if not form.errors else 422
-
-
-@dataclass(frozen=True)
-class Duplicates:
-    visible: list
-    hidden: int
-
-
-def duplicates_to_confirm(form: ClientForm, user) -> Duplicates | None:
-    """Clients who may be the person being added, unless the user already said this is someone
-    else; None when there is nothing to ask."""
-    if form.different_person.data:
-        return None
-    visible, hidden = possible_duplicates(form.client_data(), user)
-    return Duplicates(visible, hidden) if visible or hidden else None
 
 
 @bp.app_template_filter("country")

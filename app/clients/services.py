@@ -8,7 +8,7 @@ from app.audit.services import acting
 from app.auth.models import User
 from app.clients.matching import document_token, name_tokens, phone_tokens, same_name_key
 from app.clients.models import Client, ClientIndex
-from app.crypto import blind
+from app.crypto import Keys, blind
 from app.extensions import db
 
 CLIENT_FIELDS = (
@@ -24,17 +24,19 @@ CLIENT_FIELDS = (
 )
 
 
-def search_digests(full_name: str | None, phone: str | None, document: str | None) -> list:
+def search_digests(
+    full_name: str | None, phone: str | None, document: str | None, ring: Keys | None = None
+) -> list:
     """(kind, digest) pairs a client is found by: each name word, the whole name (words in any
-    order), the phone, the document number."""
+    order), the phone, the document number. ``ring``: other keys than the app's (rotation)."""
     pairs = []
     if full_name:
-        pairs += [("name", blind("name", t)) for t in name_tokens(full_name)]
-        pairs.append(("fullname", blind("fullname", same_name_key(full_name))))
+        pairs += [("name", blind("name", t, ring)) for t in name_tokens(full_name)]
+        pairs.append(("fullname", blind("fullname", same_name_key(full_name), ring)))
     if phone:
-        pairs += [("phone", blind("phone", t)) for t in phone_tokens(phone)]
+        pairs += [("phone", blind("phone", t, ring)) for t in phone_tokens(phone)]
     if document and (token := document_token(document)):
-        pairs.append(("doc", blind("doc", token)))
+        pairs.append(("doc", blind("doc", token, ring)))
     return pairs
 
 

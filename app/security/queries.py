@@ -2,6 +2,7 @@
 
 import sqlalchemy as sa
 
+from app.clients.models import Client
 from app.crypto import check_value, keys, verify
 from app.extensions import db
 from app.security.models import KeyCheck, Setting
@@ -14,6 +15,12 @@ def check_keys() -> None:
         return
     row = db.session.execute(sa.select(KeyCheck)).scalar_one_or_none()
     if row is None:
+        # No check row yet: the keys must at least open a client's data key, if there is one.
+        sample = db.session.execute(
+            sa.select(Client).where(Client.data_key.isnot(None)).limit(1)
+        ).scalar_one_or_none()
+        if sample is not None:
+            sample.sealing_key()
         sealed, digest = check_value(keys())
         db.session.add(KeyCheck(id=1, sealed=sealed, index_digest=digest))
         db.session.commit()

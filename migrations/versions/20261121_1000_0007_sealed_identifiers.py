@@ -17,7 +17,7 @@ from alembic import op
 
 # Sealing needs the app's keys and the same functions the app seals with.
 from app.clients.services import search_digests
-from app.crypto import new_data_key, seal, unseal, unwrap, wrap
+from app.crypto import check_value, keys, new_data_key, seal, unseal, unwrap, wrap
 
 revision = "0007"
 down_revision = "0006"
@@ -102,6 +102,11 @@ def upgrade() -> None:
         sa.Column("sealed", sa.LargeBinary(), nullable=False),
         sa.Column("index_digest", sa.LargeBinary(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_key_check")),
+    )
+    sealed_check, index_check = check_value(keys())
+    op.bulk_insert(
+        sa.table("key_check", sa.column("id"), sa.column("sealed"), sa.column("index_digest")),
+        [{"id": 1, "sealed": sealed_check, "index_digest": index_check}],
     )
     op.create_table(
         "settings",

@@ -133,3 +133,62 @@ def test_open_a_second_case_for_an_existing_client(client, volunteer, make):
     assert response.status_code == 302
     page = client.get(f"/clients/{person.pseudonym}").text
     assert response.location.rsplit("/", 1)[-1] in page and "registry error" in page
+
+
+@pytest.mark.parametrize(
+    ("stored", "typed"),
+    [
+        ("Худойбердиев Шерзод", "Khudoyberdiev"),
+        ("Khudoyberdiev Sherzod", "Худойбердиев шерзод"),
+        ("Xudoyberdiyev Sherzod", "Худойбердиев"),
+        ("Абдуллаев Акмал", "Abdullaev"),
+        ("Sheraliev Bahrom", "Шералиев"),
+    ],
+)
+def test_search_across_scripts_and_transliterations(client, volunteer, make, stored, typed):
+    wanted = make.client(by=volunteer, full_name=stored)
+    response = submit(client, "/clients", {"q": typed}, action="/clients/search")
+    assert wanted.pseudonym in response.text
+
+
+def test_search_by_phone_or_document_number(client, volunteer, make):
+    wanted = make.client(by=volunteer, phone="+998901234567", document_number="AB 7654321")
+    for typed in ("+998 90 123-45-67", "901234567", "ab7654321"):
+        response = submit(client, "/clients", {"q": typed}, action="/clients/search")
+        assert wanted.pseudonym in response.text, typed
+
+
+def test_adding_someone_who_may_exist_asks_first(client, volunteer, make, app):
+    existing = make.client(by=volunteer, full_name="Худойбердиев Шерзод")
+    before = row_counts(app)
+    asked = submit(client, "/clients/new", {**NEW_CLIENT, "full_name": "Xudoyberdiyev Sherzod"})
+    assert asked.status_code == 422 and "may be a client you already have" in asked.text
+    assert existing.pseudonym in asked.text and row_counts(app) == before
+    confirmed = submit(
+        client,
+        "/clients/new",
+        {**NEW_CLIENT, "full_name": "Xudoyberdiyev Sherzod", "different_person": "y"},
+    )
+    assert confirmed.status_code == 302
+
+
+def test_a_match_the_volunteer_cannot_see_is_only_counted(client, volunteer, make):
+    hidden = make.client(
+        by=make.user("volunteer"), full_name="Шералиев Бахром", phone="+998900000001"
+    )
+    asked = submit(
+        client,
+        "/clients/new",
+        {**NEW_CLIENT, "full_name": "Другое Имя", "phone": "+998 90 000 00 01"},
+    )
+    assert asked.status_code == 422 and "1 more client" in asked.text
+    assert hidden.pseudonym not in asked.text and "Шералиев" not in asked.text
+
+
+def test_the_safe_contact_note_is_shown_with_the_contacts(client, volunteer, make):
+    person = make.client(
+        by=volunteer, phone="+998901234567", safe_contact="никаких СМС, звонить брату"
+    )
+    case = make.case(client=person, by=volunteer)
+    assert "никаких СМС, звонить брату" in client.get(f"/clients/{person.pseudonym}").text
+    assert "никаких СМС, звонить брату" in client.get(f"/cases/{case.reference}").text

@@ -1,0 +1,61 @@
+from datetime import date
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from app.crypto import Keys, write_key_file
+from app.extensions import db
+from app.security.services import rotate_keys, run_retention
+
+keys_cli = AppGroup("keys", help="The encryption keys.")
+retention_cli = AppGroup("retention", help="Erasing identifying data after the retention time.")
+
+
+@keys_cli.command("rotate")
+def rotate_command() -> None:
+    """New master and index keys: every client's data key is re-wrapped and the search index
+    rebuilt, in one transaction; then the new keys are stored."""
+    new = Keys.generate()
+    from_environment = bool(current_app.config.get("HUQUQ_MASTER_KEY"))
+    target = Path(current_app.config["HUQUQ_KEY_FILE"])
+    # The new keys are on disk before the database depends on them, and the old ones stay
+    # until it does: no moment when the data is sealed under keys nobody has.
+    pending = target.with_name(target.name + ".new")
+    write_key_file(pending, new)
+    try:
+        done = rotate_keys(new)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        pending.unlink(missing_ok=True)
+        raise
+    current_app.extensions["huquq_keys"] = new
+    if from_environment:
+        click.echo(
+            f"Rotated {done} clients. The keys come from the environment: set HUQUQ_MASTER_KEY "
+            f"and HUQUQ_INDEX_KEY to the values in {pending} (then delete that file)."
+        )
+        return
+    pending.replace(target)
+    click.echo(
+        f"Rotated {done} clients; the new keys are in {target}. The old keys no longer "
+        "open this database: remove any copy of the old key file."
+    )
+
+
+@retention_cli.command("run")
+@click.option("--dry-run", is_flag=True, help="Say how many clients would be erased.")
+def retention_command(dry_run: bool) -> None:
+    """Erase the identifying data the retention rule says is no longer to be kept."""
+    count = run_retention(date.today(), by=None, dry_run=dry_run)
+    if count is None:
+        click.echo("Retention is off: an admin sets it on the retention page.")
+        return
+    if dry_run:
+        db.session.rollback()
+        click.echo(f"Dry run: {count} clients would have their identifying data erased.")
+        return
+    db.session.commit()
+    click.echo(f"Erased the identifying data of {count} clients.")

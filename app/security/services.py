@@ -1,0 +1,144 @@
+"""Less data kept: the retention rule, and erasing a client's identifying data. Each write takes
+the acting user and is audited; the caller commits."""
+
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from app.audit.services import acting
+from app.auth.models import User
+from app.cases.models import Case
+from app.clients.models import Client, ClientIndex
+from app.clients.services import search_digests
+from app.crypto import Keys, check_value, keys, unwrap, wrap
+from app.errors import RuleViolation
+from app.extensions import db
+from app.security.models import KeyCheck
+from app.security.queries import settings
+
+SEALED_CLIENT_COLUMNS = (
+    "_full_name",
+    "_phone",
+    "_messenger",
+    "_document_number",
+    "_born_on",
+    "_notes",
+    "_safe_contact",
+)
+RETENTION_MIN, RETENTION_MAX = 30, 3650
+
+
+def set_retention(days: int | None, by: User) -> None:
+    acting(by)
+    if days is not None and not RETENTION_MIN <= days <= RETENTION_MAX:
+        raise RuleViolation(
+            _(
+                "Between %(low)d and %(high)d days, or empty for never.",
+                low=RETENTION_MIN,
+                high=RETENTION_MAX,
+            ),
+            field="days",
+        )
+    settings().retention_days = days
+    db.session.flush()
+
+
+def retention_due(today: date, days: int) -> list[int]:
+    """Clients whose data the rule erases now: not erased yet, no open case, and their last
+    case closed (or, with no case, the client added) more than ``days`` days ago."""
+    cutoff = today - timedelta(days=days)
+    open_cases = sa.select(Case.client_id).where(Case.is_open)
+    last_closed = (
+        sa.select(Case.client_id, sa.func.max(Case.closed_on).label("closed_on"))
+        .group_by(Case.client_id)
+        .subquery()
+    )
+    query = (
+        sa.select(Client.id)
+        .outerjoin(last_closed, last_closed.c.client_id == Client.id)
+        .where(
+            Client.erased_on.is_(None),
+            Client.id.not_in(open_cases),
+            sa.or_(
+                last_closed.c.closed_on < cutoff,
+                sa.and_(
+                    last_closed.c.closed_on.is_(None), sa.func.date(Client.created_at) < cutoff
+                ),
+            ),
+        )
+        .order_by(Client.id)
+    )
+    return list(db.session.execute(query).scalars())
+
+
+def erase_client(client: Client, today: date, by: User | None) -> None:
+    """Erase what identifies the client and what their cases say in words; the pseudonym code,
+    citizenship and every case's type, outcome, dates and region stay, so the numbers do not
+    change. Dropping the client's data key also makes the sealed copies in the audit trail
+    unreadable."""
+    acting(by)
+    for column in SEALED_CLIENT_COLUMNS:
+        setattr(client, column, None)
+    for case in client.cases:
+        case._summary = None
+        for entry in case.entries:
+            entry._body = None
+    client.data_key = None
+    client.erased_on = today
+    db.session.execute(sa.delete(ClientIndex).where(ClientIndex.client_id == client.id))
+    db.session.flush()
+
+
+def run_retention(today: date, by: User | None, dry_run: bool = False) -> int | None:
+    """Apply the retention rule; None when it is off. Returns how many clients were (or, in a
+    dry run, would be) erased."""
+    days = settings().retention_days
+    if days is None:
+        return None
+    due = retention_due(today, days)
+    if not dry_run:
+        for client_id in due:
+            erase_client(db.session.get(Client, client_id), today, by)
+    return len(due)
+
+
+def rotate_keys(new: Keys) -> int:
+    """Re-wrap every client's data key under a new master key and rebuild the search index
+    under a new index key; the caller commits, then stores the new keys. Returns how many
+    clients were done."""
+    old = keys()
+    done, last_id = 0, 0
+    db.session.execute(sa.delete(ClientIndex))
+    while True:
+        batch = list(
+            db.session.execute(
+                sa.select(Client)
+                .where(Client.id > last_id, Client.data_key.isnot(None))
+                .order_by(Client.id)
+                .limit(500)
+            ).scalars()
+        )
+        if not batch:
+            break
+        rows = []
+        for client in batch:
+            context = client.seal_context("data_key")
+            data_key = unwrap(client.data_key, context, old)
+            client.sealing_key()  # opened with the old keys before the wrapping changes
+            client.data_key = wrap(data_key, context, new)
+            rows += [
+                {"client_id": client.id, "kind": kind, "digest": digest}
+                for kind, digest in search_digests(
+                    client.full_name, client.phone, client.document_number, new
+                )
+            ]
+        if rows:
+            db.session.execute(sa.insert(ClientIndex), rows)
+        db.session.flush()
+        done, last_id = done + len(batch), batch[-1].id
+    sealed, digest = check_value(new)
+    check = db.session.get(KeyCheck, 1)
+    check.sealed, check.index_digest = sealed, digest
+    db.session.flush()
+    return done

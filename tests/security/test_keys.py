@@ -1,0 +1,42 @@
+"""`flask keys rotate`: everything under new keys; the old key file no longer opens the data."""
+
+import shutil
+
+import pytest
+import sqlalchemy as sa
+
+from app import create_app
+from app.clients.models import Client
+from app.clients.services import create_client
+from app.extensions import db
+from config import TestConfig
+from tests.databases import app_on_fresh_database
+
+
+def test_rotation_keeps_everything_readable_and_findable(tmp_path):
+    with app_on_fresh_database("sqlite", tmp_path, "rotate") as app:
+        with app.app_context():
+            create_client(
+                {"full_name": "Худойбердиев Шерзод", "citizenship": "UZ", "phone": "+998901234567"},
+                by=None,
+            )
+            db.session.commit()
+        key_file = tmp_path / "huquq.keys"
+        shutil.copy(key_file, tmp_path / "old.keys")
+        result = app.test_cli_runner().invoke(args=["keys", "rotate"])
+        assert result.exit_code == 0 and "Rotated 1 clients" in result.output
+        assert key_file.read_bytes() != (tmp_path / "old.keys").read_bytes()
+        url = app.config["SQLALCHEMY_DATABASE_URI"]
+    fresh = create_app(TestConfig(url, tmp_path))  # starts with the new key file
+    with fresh.app_context():
+        client = db.session.execute(sa.select(Client)).scalar_one()
+        assert client.full_name == "Худойбердиев Шерзод"
+        from app.auth.models import User
+        from app.clients.queries import clients_matching
+
+        nobody = User(email="x@example.org", role="admin")
+        assert [c.id for c in clients_matching("Khudoyberdiev", nobody)] == [client.id]
+        assert [c.id for c in clients_matching("90 123 45 67", nobody)] == [client.id]
+    shutil.copy(tmp_path / "old.keys", key_file)
+    with pytest.raises(SystemExit):
+        create_app(TestConfig(url, tmp_path))
