@@ -100,7 +100,9 @@ def keys() -> Keys:
     return current_app.extensions["huquq_keys"]
 
 
+@lru_cache(maxsize=4096)
 def _aead(key: bytes) -> AESGCM:
+    """The cipher for a key, made once: an export meets the same client's key row after row."""
     return AESGCM(key)
 
 
