@@ -94,3 +94,13 @@ def choices(options: Mapping | Iterable[tuple], blank=None) -> list[SelectChoice
     pairs = options.items() if isinstance(options, Mapping) else options
     head = [SelectChoice("", blank)] if blank is not None else []
     return head + [SelectChoice(value, label) for value, label in pairs]
+
+
+def show_refusal(form, refusal) -> None:
+    """A service refused the write (``errors.RuleViolation``): its reason goes beside the field
+    it names, or above the form. The caller has rolled back."""
+    field = getattr(form, refusal.field, None) if refusal.field else None
+    if field is not None:
+        field.errors = [*field.errors, refusal.message]
+    else:
+        form.form_errors.append(refusal.message)

@@ -39,6 +39,7 @@ from app.auth.services import (
 )
 from app.errors import RuleViolation
 from app.extensions import db
+from app.forms_base import show_refusal
 
 bp = Blueprint("auth", __name__)
 
@@ -58,8 +59,7 @@ def _status(form) -> int:
 
 def _refuse(form, refusal: RuleViolation) -> None:
     db.session.rollback()
-    field = getattr(form, refusal.field, None) if refusal.field else None
-    (field.errors if field is not None else form.form_errors).append(refusal.message)
+    show_refusal(form, refusal)
 
 
 def _start_session(user: User) -> None:

@@ -45,6 +45,7 @@ from app.clients.queries import duplicates_to_confirm
 from app.clients.services import create_client
 from app.errors import RuleViolation
 from app.extensions import db
+from app.forms_base import show_refusal
 
 bp = Blueprint("cases", __name__)
 
@@ -67,11 +68,7 @@ def _write(form, write: Callable[[], Case], message: Callable[[Case], str]):
         case = write()
     except RuleViolation as refusal:
         db.session.rollback()
-        field = getattr(form, refusal.field, None) if refusal.field else None
-        if field is not None:
-            field.errors = [*field.errors, refusal.message]
-        else:
-            form.form_errors.append(refusal.message)
+        show_refusal(form, refusal)
         return None
     db.session.commit()
     flash(message(case), "success")

@@ -28,7 +28,7 @@ from app.deadlines.services import (
 )
 from app.errors import RuleViolation
 from app.extensions import db
-from app.forms_base import BaseForm
+from app.forms_base import BaseForm, show_refusal
 from app.models_base import utcnow
 
 bp = Blueprint("deadlines", __name__)
@@ -163,7 +163,7 @@ def working_calendar():
             )
         except RuleViolation as refusal:
             db.session.rollback()
-            getattr(form, refusal.field or "day").errors.append(refusal.message)
+            show_refusal(form, refusal)
         else:
             db.session.commit()
             flash(_("Calendar saved; deadlines ahead were counted again."), "success")

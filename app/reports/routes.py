@@ -15,6 +15,7 @@ from app.clients.queries import citizenships_in_use
 from app.deadlines.queries import workload
 from app.errors import RuleViolation
 from app.extensions import db
+from app.forms_base import show_refusal
 from app.reports import charts
 from app.reports.context import FIGURES
 from app.reports.forms import BenchmarkForm, ReportFilterForm
@@ -174,8 +175,7 @@ def _save_benchmark(form, write, message):
         write()
     except RuleViolation as refusal:
         db.session.rollback()
-        field = getattr(form, refusal.field, None) if refusal.field else None
-        (field.errors if field is not None else form.form_errors).append(refusal.message)
+        show_refusal(form, refusal)
         return None
     db.session.commit()
     flash(message, "success")

@@ -7,6 +7,7 @@ from flask_login import current_user
 from app.access import ADMIN, roles
 from app.errors import RuleViolation
 from app.extensions import db
+from app.forms_base import show_refusal
 from app.security.forms import RetentionForm
 from app.security.queries import retention_days
 from app.security.services import retention_due, set_retention
@@ -24,7 +25,7 @@ def retention():
             set_retention(form.days.data, by=current_user)
         except RuleViolation as refusal:
             db.session.rollback()
-            form.days.errors = [refusal.message]
+            show_refusal(form, refusal)
         else:
             db.session.commit()
             flash(_("Retention saved."), "success")
