@@ -14,17 +14,17 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from flask_migrate import upgrade  # noqa: E402
+from flask_migrate import upgrade
 
-from app import create_app  # noqa: E402
-from app.auth.models import User  # noqa: E402
-from app.cases.models import Case  # noqa: E402
-from app.clients.models import Client  # noqa: E402
-from app.clients.queries import clients_matching  # noqa: E402
-from app.exports.services import export_cases  # noqa: E402
-from app.extensions import db  # noqa: E402
-from app.reports.queries import Filters, Period, report_rows  # noqa: E402
-from config import TestConfig  # noqa: E402
+from app import create_app
+from app.auth.models import User
+from app.cases.models import Case
+from app.clients.models import Client
+from app.clients.queries import clients_matching
+from app.exports.services import export_cases
+from app.extensions import db
+from app.reports.queries import Filters, Period, report_rows
+from config import TestConfig
 
 
 def best_of(runs: int, work) -> float:
@@ -49,8 +49,14 @@ def main(cases: int) -> None:
         rows = []
 
         search = best_of(5, lambda: clients_matching(name, admin))
-        by_code = best_of(5, lambda: db.session.execute(
-            sa.select(Client).where(Client.pseudonym == code)).scalars().all())
+        by_code = best_of(
+            5,
+            lambda: (
+                db.session.execute(sa.select(Client).where(Client.pseudonym == code))
+                .scalars()
+                .all()
+            ),
+        )
         rows.append(("search by surname (keyed hash) vs lookup by code", search, by_code))
 
         def export(identified):
@@ -59,17 +65,32 @@ def main(cases: int) -> None:
         db.session.commit()
         plain = best_of(3, export(False))
         named = best_of(3, export(True))
-        sqlite_csv = best_of(3, lambda: subprocess.run(
-            ["sqlite3", "-csv", str(path), "SELECT reference, case_type, opened_on, region, "
-             "client_id, outcome, closed_on, summary FROM cases"],
-            check=True, capture_output=True))
+        sqlite_csv = best_of(
+            3,
+            lambda: subprocess.run(
+                [
+                    "sqlite3",
+                    "-csv",
+                    str(path),
+                    "SELECT reference, case_type, opened_on, region, "
+                    "client_id, outcome, closed_on, summary FROM cases",
+                ],
+                check=True,
+                capture_output=True,
+            ),
+        )
         rows.append(("export, pseudonymised (summaries opened) vs sqlite3 -csv", plain, sqlite_csv))
         rows.append(("export, identified (names opened too) vs sqlite3 -csv", named, sqlite_csv))
 
         report = best_of(5, lambda: report_rows(Period(), Filters()))
-        raw = best_of(5, lambda: db.session.execute(
-            sa.select(Case.case_type, Case.outcome, sa.func.count()).group_by(Case.case_type, Case.outcome)
-        ).all())
+        raw = best_of(
+            5,
+            lambda: db.session.execute(
+                sa.select(Case.case_type, Case.outcome, sa.func.count()).group_by(
+                    Case.case_type, Case.outcome
+                )
+            ).all(),
+        )
         rows.append(("dashboard report vs raw GROUP BY", report, raw))
 
     print(f"{cases} cases, SQLite")
