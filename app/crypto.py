@@ -27,8 +27,10 @@ from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from flask import current_app
+from flask import current_app, has_app_context
 from sqlalchemy.orm import object_session
+
+from app.extensions import db
 
 log = logging.getLogger(__name__)
 VERSION = b"\x01"
@@ -212,6 +214,8 @@ def _no_autoflush(obj):
     """Reading the key may load the client; that load must not flush half-made changes (one
     edit would then be audited as two)."""
     session = object_session(obj)
+    if session is None and has_app_context():  # a new row: its case or client may be loaded
+        session = db.session()
     return session.no_autoflush if session is not None else nullcontext()
 
 

@@ -11,3 +11,11 @@ class RuleViolation(ValueError):
         super().__init__(message)
         self.message = message
         self.field = field
+
+
+class EditConflict(Exception):
+    """Someone else saved the record since this form was opened; nothing was overwritten."""
+
+    def __init__(self, record) -> None:
+        super().__init__("edit conflict")
+        self.record = record

@@ -1,7 +1,7 @@
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import (
     DataRequired,
     InputRequired,
@@ -9,6 +9,7 @@ from wtforms.validators import (
     Optional,
     ValidationError,
 )
+from wtforms.widgets import HiddenInput
 
 from app.cases.models import (
     CASE_TYPES,
@@ -42,6 +43,7 @@ class CaseForm(BaseForm):
     authority = StringField(_l("Court or agency"), validators=[Optional(), Length(max=NAME_MAX)])
     summary = TextAreaField(_l("Summary"), validators=[Optional(), Length(max=SUMMARY_MAX)])
     assigned_to_id = SelectField(_l("Assigned to"), coerce=_optional_int, validators=[Optional()])
+    version = IntegerField(widget=HiddenInput(), validators=[Optional()])
 
     offence_article = StringField(
         _l("Offence article"),
@@ -80,7 +82,7 @@ class CaseForm(BaseForm):
             raise ValidationError(_l("The copy cannot arrive before the ruling was made."))
 
     def case_data(self) -> dict:
-        return {k: v for k, v in self.data.items() if k != "csrf_token"}
+        return {k: v for k, v in self.data.items() if k not in ("csrf_token", "version")}
 
 
 class CloseCaseForm(BaseForm):

@@ -75,6 +75,7 @@ DEADLINE_STATUSES = {"open": _l("open"), "met": _l("met"), "missed": _l("missed"
 class Case(CreatedAtMixin, db.Model):
     __tablename__ = "cases"
     __audited__ = True
+    __audit_skip__ = frozenset({"version"})
     __table_args__ = (
         sa.CheckConstraint(check_in("case_type", CASE_TYPES), name="case_type"),
         sa.CheckConstraint(check_in("outcome", OUTCOMES), name="outcome"),
@@ -101,6 +102,8 @@ class Case(CreatedAtMixin, db.Model):
     outcome: Mapped[str | None] = mapped_column(sa.String(16))
     closed_on: Mapped[date | None]
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+    # Checked on every save: a save made from an out-of-date page is refused, never applied.
+    version: Mapped[int] = mapped_column(default=1)
 
     # deportation_challenge
     offence_article: Mapped[str | None] = mapped_column(sa.String(100))
@@ -113,6 +116,8 @@ class Case(CreatedAtMixin, db.Model):
     refusal_reason: Mapped[str | None] = mapped_column(sa.String(32))
     # registry_error
     decision_learned_on: Mapped[date | None]
+
+    __mapper_args__ = {"version_id_col": version}
 
     client = relationship("Client", back_populates="cases")
     created_by = relationship("User", foreign_keys=[created_by_id])

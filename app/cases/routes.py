@@ -14,6 +14,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
+from sqlalchemy.orm.exc import StaleDataError
 
 from app.access import EVERYONE, load_case_or_404, load_client_or_404, roles
 from app.audit.queries import case_history, shown_changes
@@ -43,7 +44,7 @@ from app.cases.terms import days_left
 from app.clients.forms import ClientForm
 from app.clients.queries import duplicates_to_confirm
 from app.clients.services import create_client
-from app.errors import RuleViolation
+from app.errors import EditConflict, RuleViolation
 from app.extensions import db
 from app.forms_base import show_refusal
 
@@ -70,9 +71,47 @@ def _write(form, write: Callable[[], Case], message: Callable[[Case], str]):
         db.session.rollback()
         show_refusal(form, refusal)
         return None
+    except (EditConflict, StaleDataError) as conflict:
+        db.session.rollback()
+        return _conflict(form, getattr(conflict, "record", None))
     db.session.commit()
     flash(message(case), "success")
     return redirect(url_for("cases.show_case", reference=case.reference))
+
+
+def _conflict(form, case: Case | None):
+    """Someone saved the case since this form was opened: show what they saved beside what this
+    person typed, so nothing is lost and nothing is overwritten."""
+    case = db.session.merge(case) if case is not None else None
+    if case is None:  # the database caught it: find the case again by its reference
+        case = load_case_or_404(request.view_args["reference"], current_user)
+    db.session.refresh(case)
+    current = _case_form(obj=case, formdata=None)
+    rows = [
+        (
+            field.label.text,
+            _shown(current[name]),
+            _shown(field),
+            _shown(current[name]) != _shown(field),
+        )
+        for name, field in form._fields.items()
+        if name not in ("csrf_token", "version")
+    ]
+    return render_template("cases/conflict.html", case=case, rows=rows), 409
+
+
+def _shown(field) -> str:
+    """A field's value as a person reads it (a choice's label, not its code)."""
+    if field.type == "SelectField":
+        return next(
+            (
+                str(label)
+                for value, label, *_ in field.iter_choices()
+                if str(value) == str(field.data)
+            ),
+            "",
+        )
+    return "" if field.data is None else str(field.data)
 
 
 def _opened(case: Case) -> str:
@@ -183,7 +222,9 @@ def edit_case(reference: str):
     if form.validate_on_submit() and (
         done := _write(
             form,
-            lambda: update_case(case, form.case_data(), by=current_user),
+            lambda: update_case(
+                case, form.case_data(), by=current_user, seen_version=form.version.data
+            ),
             lambda _case: _("Case saved."),
         )
     ):

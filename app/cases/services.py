@@ -16,7 +16,7 @@ from app.cases.models import CASE_TYPES, OUTCOMES, TYPE_FIELDS, Case, Deadline, 
 from app.cases.queries import active_rules, work_calendar
 from app.cases.terms import term_end
 from app.clients.models import Client
-from app.errors import RuleViolation
+from app.errors import EditConflict, RuleViolation
 from app.extensions import db
 
 CASE_FIELDS = (
@@ -65,8 +65,14 @@ def open_case(client: Client, data: Mapping, by: User | None) -> Case:
     return case
 
 
-def update_case(case: Case, data: Mapping, by: User | None) -> Case:
+def update_case(
+    case: Case, data: Mapping, by: User | None, seen_version: int | None = None
+) -> Case:
+    """``seen_version``: the version the person's form showed; if the case changed since,
+    EditConflict is raised and nothing is saved. (The database checks it again on write.)"""
     acting(by)
+    if seen_version is not None and seen_version != case.version:
+        raise EditConflict(case)
     _apply(case, data)
     db.session.flush()
     sync_rule_deadlines(case, by)

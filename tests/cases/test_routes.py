@@ -1,8 +1,10 @@
 """Case pages through the test client: real forms, real CSRF tokens, real migrations."""
 
+import re
 from datetime import date, timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from tests.helpers import csrf_field, login, row_counts, submit
 
@@ -349,3 +351,63 @@ class TestListFilters:
 def test_the_case_list_without_filters_shows_no_errors(client, volunteer):
     page = client.get("/cases").text
     assert 'class="error"' not in page and "Not a valid choice" not in page
+
+
+def test_two_people_editing_one_case_the_second_save_is_refused(client, volunteer, make, app):
+    coordinator = make.user("coordinator")
+    case = make.case(by=volunteer, region="Москва", summary="Первое описание")
+    page = f"/cases/{case.reference}/edit"
+    mine = client.get(page).text  # the volunteer opens the form…
+    other = app.test_client()
+    login(other, coordinator)
+    theirs = submit(
+        other,
+        page,
+        {
+            "case_type": "deportation_challenge",
+            "opened_on": "2025-03-01",
+            "region": "Казань",
+            "summary": "Описание координатора",
+        },
+    )
+    assert theirs.status_code == 302  # …the coordinator saves first…
+    version = re.search(r'name="version" type="hidden" value="(\d+)"', mine).group(1)
+    late = client.post(
+        page,
+        data={
+            **csrf_field(mine),
+            "version": version,
+            "case_type": "deportation_challenge",
+            "opened_on": "2025-03-01",
+            "region": "Тюмень",
+            "summary": "Описание волонтёра",
+        },
+    )
+    assert late.status_code == 409  # …and the volunteer's save is refused, showing both
+    assert "Описание координатора" in late.text and "Описание волонтёра" in late.text
+    assert "Казань" in late.text and "Тюмень" in late.text
+    with app.app_context():
+        from app.cases.models import Case
+        from app.extensions import db
+
+        saved = db.session.execute(
+            sa.select(Case).where(Case.reference == case.reference)
+        ).scalar_one()
+        assert (saved.region, saved.summary) == ("Казань", "Описание координатора")
+
+
+def test_the_database_refuses_a_stale_write_too(ctx, make):
+    """Even if two saves pass the form check at the same moment, the version in the UPDATE
+    stops the second."""
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from app.cases.models import Case
+    from app.extensions import db
+
+    case = db.session.get(Case, make.case().id)
+    db.session.connection().execute(
+        sa.text("UPDATE cases SET version = version + 1 WHERE id = :id"), {"id": case.id}
+    )
+    case.region = "Самара"
+    with pytest.raises(StaleDataError):
+        db.session.flush()
