@@ -6,6 +6,7 @@ from pathlib import Path
 
 from flask import Flask, request
 from flask_babel import get_locale
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from app.extensions import babel, csrf, db, login_manager, migrate
@@ -87,6 +88,23 @@ def _init_keys(app: Flask) -> None:
                 f"Huquq will not start: {error}. Use the key file (HUQUQ_KEY_FILE) or the keys "
                 "(HUQUQ_MASTER_KEY, HUQUQ_INDEX_KEY) this database was made with."
             ) from None
+        except OperationalError:
+            # The database is down: serve "unavailable" until it is back, and check the keys
+            # before the first request that reaches it (never write under unchecked keys).
+            logging.getLogger(__name__).warning(
+                "database unreachable at start; keys not checked yet"
+            )
+            app.before_request(_check_keys_once)
+
+
+def _check_keys_once() -> None:
+    from flask import current_app
+
+    from app.security.queries import check_keys
+
+    if not current_app.extensions.get("huquq_keys_checked"):
+        check_keys()
+        current_app.extensions["huquq_keys_checked"] = True
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -117,9 +135,10 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_errors(app: Flask) -> None:
-    from app.main.routes import handle_http_error, handle_unexpected_error
+    from app.main.routes import handle_database_down, handle_http_error, handle_unexpected_error
 
     app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(OperationalError, handle_database_down)
     app.register_error_handler(Exception, handle_unexpected_error)
 
 

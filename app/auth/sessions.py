@@ -15,6 +15,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import request
 from flask.sessions import SessionInterface, SessionMixin
+from sqlalchemy.exc import OperationalError
 from werkzeug.datastructures import CallbackDict
 
 from app import models_base
@@ -83,11 +84,15 @@ class DatabaseSessionInterface(SessionInterface):
         token = request.cookies.get(self.get_cookie_name(app))
         if not token or len(token) > 100:
             return ServerSession()
-        row = db.session.execute(
-            sa.select(UserSession).where(
-                UserSession.token_hash == token_hash(token), UserSession.ended_at.is_(None)
-            )
-        ).scalar_one_or_none()
+        try:
+            row = db.session.execute(
+                sa.select(UserSession).where(
+                    UserSession.token_hash == token_hash(token), UserSession.ended_at.is_(None)
+                )
+            ).scalar_one_or_none()
+        except OperationalError:  # the database is down: the view answers 503, not a traceback
+            db.session.rollback()
+            return ServerSession()
         if row is None:
             return ServerSession()
         session = ServerSession(json.loads(row.data), row_id=row.id, last_seen_at=row.last_seen_at)
@@ -99,6 +104,12 @@ class DatabaseSessionInterface(SessionInterface):
         return session
 
     def save_session(self, app, session: ServerSession, response) -> None:
+        try:
+            self._save(app, session, response)
+        except OperationalError:  # the database is down: the page already says so
+            db.session.rollback()
+
+    def _save(self, app, session: ServerSession, response) -> None:
         # Whatever the view left uncommitted is not kept (as at teardown). The session write is
         # a transaction of its own whose first statement writes, so SQLite takes its lock
         # cleanly even on a GET.

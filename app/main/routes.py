@@ -1,9 +1,10 @@
 """Health check and error pages."""
 
 import logging
+from contextlib import suppress
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, jsonify, render_template
+from flask import Blueprint, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
@@ -57,6 +58,26 @@ def render_error(code: int):
 
 def handle_http_error(error: HTTPException):
     return render_error(error.code or 500)
+
+
+def handle_database_down(error: Exception):
+    """The database cannot be reached (or is busy past the timeout): a page that says so and
+    when to try again — never a traceback. Nothing was saved."""
+    with suppress(sa.exc.SQLAlchemyError):
+        db.session.rollback()
+    log.error("database unavailable: %s", type(error).__name__)
+    if request.endpoint == "main.healthz":
+        return jsonify(status="unavailable", database="unreachable"), 503, {"Retry-After": "30"}
+    response = render_template(
+        "errors/error.html",
+        code=503,
+        title=_("Temporarily unavailable"),
+        text=_(
+            "The database cannot be reached right now. Nothing was saved. Try again in a "
+            "minute; if it lasts, tell your coordinator."
+        ),
+    )
+    return response, 503, {"Retry-After": "30"}
 
 
 def handle_unexpected_error(error: Exception):
