@@ -85,20 +85,28 @@ class Case(CreatedAtMixin, db.Model):
         sa.CheckConstraint(
             "closed_on IS NULL OR closed_on >= opened_on", name="closed_after_opened"
         ),
+        # The case list reads newest first, by keyset, with or without a filter; reports read
+        # by period. (tests/test_query_plans.py checks these are used.)
+        sa.Index(None, "opened_on", "id"),
+        sa.Index(None, "case_type", "opened_on", "id"),
+        sa.Index(None, "assigned_to_id", "opened_on", "id"),
+        sa.Index(None, "region", "opened_on", "id"),
+        sa.Index(None, "closed_on"),
+        sa.Index(None, "created_by_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(sa.String(16), unique=True)
     client_id: Mapped[int] = mapped_column(sa.ForeignKey("clients.id"), index=True)
     case_type: Mapped[str] = mapped_column(sa.String(32))
-    opened_on: Mapped[date] = mapped_column(index=True)
+    opened_on: Mapped[date]
     region: Mapped[str] = mapped_column(sa.String(NAME_MAX))
     authority: Mapped[str | None] = mapped_column(sa.String(NAME_MAX))
     # The summary often names people: sealed with the client's data key (see app.crypto).
     _summary: Mapped[bytes | None] = mapped_column("summary", sa.LargeBinary)
     summary = Sealed("_summary")
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
-    assigned_to_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    assigned_to_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     outcome: Mapped[str | None] = mapped_column(sa.String(16))
     closed_on: Mapped[date | None]
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
@@ -204,6 +212,7 @@ class TimelineEntry(CreatedAtMixin, db.Model):
     __audited__ = True
     __table_args__ = (
         sa.CheckConstraint(check_in("kind", ALL_ENTRY_KINDS), name="kind"),
+        sa.Index(None, "kind", "occurred_on"),  # hearings ahead
         sa.CheckConstraint(check_in("outcome", OUTCOMES), name="outcome"),
     )
 

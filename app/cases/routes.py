@@ -154,8 +154,13 @@ def list_cases():
         regions=regions_in_use(),
     )
     form.validate()
-    page = max(request.args.get("page", 1, type=int), 1)
-    pagination = case_page(form.filters(), current_user, page, current_app.config["CASES_PER_PAGE"])
+    pagination = case_page(
+        form.filters(),
+        current_user,
+        current_app.config["CASES_PER_PAGE"],
+        after=request.args.get("after"),
+        before=request.args.get("before"),
+    )
     return render_template("cases/list.html", form=form, pagination=pagination)
 
 

@@ -335,17 +335,34 @@ class TestListFilters:
         assert response.status_code == 200
         assert "<b>" not in response.text.split("<main>")[1]
 
-    def test_pages(self, client, cases, app):
+    def test_pages_go_older_and_newer_keeping_the_filters(self, client, cases, app):
         coordinator, _, refs = cases
         login(client, coordinator)
         app.config["CASES_PER_PAGE"] = 2
         try:
-            first, second = client.get("/cases").text, client.get("/cases?page=2").text
+            first = client.get("/cases?status=").text
+            older = re.search(r'href="([^"]+)" rel="next"', first).group(1).replace("&amp;", "&")
+            second = client.get(older).text
+            newer = re.search(r'href="([^"]+)" rel="prev"', second).group(1).replace("&amp;", "&")
+            back = client.get(newer).text
         finally:
             app.config["CASES_PER_PAGE"] = 25
-        assert "Page 1 of 2" in first and "Page 2 of 2" in second
-        # Newest first: the two 2025 cases on page 1, the 2024 case on page 2.
-        assert refs["open_school"] in second and refs["open_school"] not in first
+        # Newest first: the two 2025 cases on page 1, the 2024 case on page 2, and back again.
+        assert refs["open_school"] not in first and refs["open_school"] in second
+        assert "3 cases found" in second and 'rel="next"' not in second
+        assert (
+            refs["won_deport"] in back and refs["lost_deport"] in back and 'rel="prev"' not in back
+        )
+        assert "status=" in older
+
+    @pytest.mark.parametrize(
+        "cursor", ["after=garbage", "before=2025-13-01.5", "after=.", "after=2025-01-01.x"]
+    )
+    def test_a_broken_cursor_shows_the_first_page(self, client, cases, cursor):
+        coordinator, _, refs = cases
+        login(client, coordinator)
+        page = client.get(f"/cases?{cursor}")
+        assert page.status_code == 200 and refs["won_deport"] in page.text
 
 
 def test_the_case_list_without_filters_shows_no_errors(client, volunteer):
