@@ -147,7 +147,7 @@ def _register_cli(app: Flask) -> None:
     from app.demo.cli import demo_cli
     from app.exports.cli import cases_cli, report_command
     from app.imports import cli as imports_cli  # noqa: F401  adds `cases import`
-    from app.security.cli import keys_cli, retention_cli
+    from app.security.cli import backup_command, keys_cli, restore_command, retention_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(cases_cli)
@@ -155,6 +155,8 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(report_command)
     app.cli.add_command(keys_cli)
     app.cli.add_command(retention_cli)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
 
 
 def _register_security(app: Flask) -> None:

@@ -1,12 +1,15 @@
+import sqlite3
+import subprocess
 from datetime import date
 from pathlib import Path
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from app.crypto import Keys, write_key_file
 from app.extensions import db
+from app.security.backup import backup, restore
 from app.security.services import rotate_keys, run_retention
 
 keys_cli = AppGroup("keys", help="The encryption keys.")
@@ -59,3 +62,41 @@ def retention_command(dry_run: bool) -> None:
         return
     db.session.commit()
     click.echo(f"Erased the identifying data of {count} clients.")
+
+
+@click.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def backup_command(path: Path) -> None:
+    """A consistent copy of the database, taken while the app runs."""
+    db.session.remove()
+    try:
+        backup(current_app.config["SQLALCHEMY_DATABASE_URI"], path)
+    except (OSError, subprocess.CalledProcessError, sqlite3.Error) as error:
+        raise click.ClickException(f"backup failed: {_why(error)}") from None
+    click.echo(
+        f"Backed up to {path}. Names in it are sealed: keep the keys "
+        f"({current_app.config['HUQUQ_KEY_FILE']}) somewhere else."
+    )
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask: the database is replaced.")
+@with_appcontext
+def restore_command(path: Path, yes: bool) -> None:
+    """Replace the database with a backup (stop the app first)."""
+    if not yes:
+        click.confirm(f"Replace everything in the database with {path}?", abort=True)
+    db.session.remove()
+    db.engine.dispose()
+    try:
+        restore(current_app.config["SQLALCHEMY_DATABASE_URI"], path)
+    except (OSError, subprocess.CalledProcessError, sqlite3.Error) as error:
+        raise click.ClickException(f"restore failed: {_why(error)}") from None
+    click.echo(f"Restored from {path}.")
+
+
+def _why(error: Exception) -> str:
+    stderr = getattr(error, "stderr", None)
+    return stderr.decode(errors="replace").strip() if stderr else str(error)
