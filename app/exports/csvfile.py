@@ -34,26 +34,35 @@ def unguard(text: str) -> str:
 def cell(value) -> str:
     if value is None:
         return ""
+    if isinstance(value, str):
+        return "'" + value if value and _formula_like(value) else value
     if isinstance(value, date | datetime):
         return value.isoformat()
     return guard(str(value))
 
 
-def lines(headers: Iterable[str], rows: Iterable[Iterable]) -> Iterator[str]:
-    """The file a line at a time (the first starts with the BOM): rows are written as they
-    are read, so memory stays flat whatever the size."""
+def lines(headers: Iterable[str], rows: Iterable[Iterable], batch: int = 500) -> Iterator[str]:
+    """The file in chunks of ``batch`` rows (the first starts with the BOM): rows are written as
+    they are read, so memory stays flat whatever the size."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-
-    def line(values) -> str:
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerow(values)
-        return buffer.getvalue()
-
-    yield BOM + line(headers)
+    writer.writerow(headers)
+    yield BOM + buffer.getvalue()
+    pending = []
     for row in rows:
-        yield line(cell(value) for value in row)
+        pending.append([cell(value) for value in row])
+        if len(pending) == batch:
+            yield _written(buffer, writer, pending)
+            pending = []
+    if pending:
+        yield _written(buffer, writer, pending)
+
+
+def _written(buffer: io.StringIO, writer, rows: list) -> str:
+    buffer.seek(0)
+    buffer.truncate()
+    writer.writerows(rows)
+    return buffer.getvalue()
 
 
 def download(filename: str, chunks: Iterable[str]) -> Response:
