@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run serve test lint install install-dev messages clean
+.PHONY: run serve test lint bench loadtest install install-dev messages clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -49,6 +49,14 @@ serve: install
 test: install-dev
 	scripts/ensure-chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## bench: speed against baselines measured in the same run (CASES=…, BENCH_DATABASE_URL=…)
+bench: install-dev
+	$(BIN)/python bench/run.py $(CASES)
+
+## loadtest: gunicorn, 8 people at once on SQLite for DURATION seconds (default 60); every write checked afterwards
+loadtest: install-dev
+	$(BIN)/python scripts/loadtest.py $(DURATION)
 
 lint: install-dev
 	$(BIN)/ruff check .

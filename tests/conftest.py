@@ -49,6 +49,8 @@ def app(migrated_app):
         db.session = original
         outer.rollback()
         connection.close()
+        # Rolling back is a restore: figures remembered against this test's data must go.
+        migrated_app.extensions.pop("huquq.figures", None)
 
 
 @pytest.fixture

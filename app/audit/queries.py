@@ -1,9 +1,14 @@
-"""Reads of the audit trail."""
+"""Reads of the audit trail, and the trail as the database's change counter: figures computed
+from the data are served again while no new event has been written."""
 
 import base64
+import functools
+import threading
+from collections import OrderedDict
 from datetime import UTC, datetime, time, timedelta
 
 import sqlalchemy as sa
+from flask import current_app, g, has_request_context, request
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
@@ -81,3 +86,63 @@ def _opened(value, key: bytes | None, context: str):
         return unseal(key, base64.b64decode(value[len(SEALED) :]), context)
     except KeyError_:
         return str(_l("(sealed)"))
+
+
+def data_stamp() -> tuple:
+    """The newest audit event. Every change to cases, clients, deadlines and users writes one
+    in the same transaction (the ORM writes them, and bulk writes are refused), so while the
+    stamp is the same, so is every figure computed from those tables. Looked up once per page
+    view (a GET changes no figures)."""
+    reading = has_request_context() and request.method == "GET"
+    if reading and "data_stamp" in g:
+        return g.data_stamp
+    newest = sa.select(AuditEvent.id, AuditEvent.occurred_at).order_by(AuditEvent.id.desc())
+    stamp = tuple(db.session.execute(newest.limit(1)).first() or ())
+    if reading:
+        g.data_stamp = stamp
+    return stamp
+
+
+class _Remembered:
+    """The last figures computed in this worker, at most ``size``, the oldest dropped first."""
+
+    def __init__(self, size: int = 128) -> None:
+        self.size, self.items, self.lock = size, OrderedDict(), threading.Lock()
+
+    def get(self, key, compute):
+        with self.lock:
+            if key in self.items:
+                self.items.move_to_end(key)
+                return self.items[key]
+        value = compute()
+        with self.lock:
+            self.items[key] = value
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+        return value
+
+
+def forget_figures() -> None:
+    """Drop the remembered figures (after the database is swapped under the app, as in a
+    restore, or between tests that roll the database back)."""
+    current_app.extensions["huquq.figures"] = _Remembered()
+
+
+def unchanged_since_last_view(compute):
+    """Serve ``compute``'s figures again, without its GROUP BY, while ``data_stamp`` is the
+    same as when they were computed: the dashboard seen twice costs one indexed lookup a figure.
+    Arguments with a ``key`` (report filters) are remembered by it; the answer must not be
+    changed by its callers."""
+
+    @functools.wraps(compute)
+    def remembered(*args):
+        if "huquq.figures" not in current_app.extensions:
+            forget_figures()
+        key = (
+            compute.__name__,
+            data_stamp(),
+            *(getattr(a, "key", a) for a in args),
+        )
+        return current_app.extensions["huquq.figures"].get(key, lambda: compute(*args))
+
+    return remembered

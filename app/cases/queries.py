@@ -69,6 +69,20 @@ def parse_cursor(text: str | None) -> tuple[date, int] | None:
         return None
 
 
+def keyset_query(
+    conditions: list, position: tuple[date, int] | None, newer_first: bool, limit: int
+) -> sa.Select:
+    """Cases matching ``conditions`` past ``position`` in the list's order (newest first), or
+    before it when not ``newer_first``. The row-value comparison lets the database seek straight
+    to the position in the (opened_on, id) index instead of walking to it."""
+    query = sa.select(Case).where(*conditions)
+    key = sa.tuple_(Case.opened_on, Case.id)
+    if position is not None:
+        query = query.where(key < position if newer_first else key > position)
+    order = (Case.opened_on.desc(), Case.id.desc()) if newer_first else (Case.opened_on, Case.id)
+    return query.order_by(*order).limit(limit)
+
+
 def case_page(
     filters: dict, user: User, per_page: int, after: str | None = None, before: str | None = None
 ) -> CasePage:
@@ -80,23 +94,13 @@ def case_page(
     total = db.session.execute(
         sa.select(sa.func.count()).select_from(Case).where(*conditions)
     ).scalar()
-    query = (
-        sa.select(Case)
-        .where(*conditions)
-        .options(sa.orm.joinedload(Case.client), sa.orm.joinedload(Case.assigned_to))
-    )
     position, newer_first = parse_cursor(after), True
     if position is None and (position := parse_cursor(before)) is not None:
         newer_first = False
-    if position is not None:
-        day, case_id = position
-        if newer_first:
-            beyond = sa.or_(Case.opened_on < day, sa.and_(Case.opened_on == day, Case.id < case_id))
-        else:
-            beyond = sa.or_(Case.opened_on > day, sa.and_(Case.opened_on == day, Case.id > case_id))
-        query = query.where(beyond)
-    order = (Case.opened_on.desc(), Case.id.desc()) if newer_first else (Case.opened_on, Case.id)
-    rows = list(db.session.execute(query.order_by(*order).limit(per_page + 1)).scalars())
+    query = keyset_query(conditions, position, newer_first, per_page + 1).options(
+        sa.orm.joinedload(Case.client), sa.orm.joinedload(Case.assigned_to)
+    )
+    rows = list(db.session.execute(query).scalars())
     more = len(rows) > per_page
     rows = rows[:per_page]
     if not newer_first:

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 
 from app.access import own_cases_clause, visible_cases_clause
+from app.audit.queries import unchanged_since_last_view
 from app.auth.models import User
 from app.cases.models import CalendarDay, Case, Deadline, DeadlineRule, TimelineEntry
 from app.extensions import db
@@ -71,7 +72,8 @@ def feed_items(user: User, today: date) -> list[Due]:
     return _items(own_cases_clause(user), today, today + timedelta(days=366))
 
 
-def workload(today: date) -> list[tuple[str | None, int, int, int]]:
+@unchanged_since_last_view
+def workload(today: date) -> tuple[tuple[str | None, int, int, int], ...]:
     """Per assignee (None: nobody yet): (email, open cases, open deadlines due within 7 days,
     overdue deadlines), busiest first. Two GROUP BY queries, whatever the number of people."""
     soon = today + timedelta(days=SOON)
@@ -101,7 +103,7 @@ def workload(today: date) -> list[tuple[str | None, int, int, int]]:
         ).all()
     )
     rows = [(emails.get(k) if k is not None else None, *v) for k, v in table.items()]
-    return sorted(rows, key=lambda r: (-r[3], -r[2], -r[1], r[0] or ""))
+    return tuple(sorted(rows, key=lambda r: (-r[3], -r[2], -r[1], r[0] or "")))
 
 
 def all_rules() -> list[DeadlineRule]:

@@ -15,6 +15,7 @@ from flask import Response, stream_with_context
 
 BOM = "\ufeff"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_RISKY_FIRST = frozenset("".join(FORMULA_STARTS) + "'")  # a cell starting otherwise is safe
 
 
 def _formula_like(text: str) -> bool:
@@ -34,8 +35,8 @@ def unguard(text: str) -> str:
 def cell(value) -> str:
     if value is None:
         return ""
-    if isinstance(value, str):
-        return "'" + value if value and _formula_like(value) else value
+    if isinstance(value, str):  # most cells: one character looked at, no copy made
+        return guard(value) if value and value[0] in _RISKY_FIRST else value
     if isinstance(value, date | datetime):
         return value.isoformat()
     return guard(str(value))

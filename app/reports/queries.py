@@ -7,6 +7,7 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 
 from app.access import visible_cases_clause
+from app.audit.queries import unchanged_since_last_view
 from app.auth.models import User
 from app.cases.models import CASE_TYPES, Case
 from app.clients.models import Client
@@ -40,6 +41,18 @@ class Filters:
     # A volunteer's own summary: only the cases this user may see.
     visible_to: User | None = field(default=None, compare=False)
 
+    @property
+    def key(self) -> tuple:
+        """What decides the figures, the viewer included (for remembering them)."""
+        viewer = self.visible_to
+        return (
+            self.region,
+            self.citizenship,
+            self.case_type,
+            self.assigned_to,
+            (viewer.id, viewer.role) if viewer is not None else None,
+        )
+
 
 def _between(column, period: Period):
     conditions = [column.isnot(None)]
@@ -72,6 +85,7 @@ def _filtered(query, filters: Filters, joined_clients: bool):
     return query
 
 
+@unchanged_since_last_view
 def outcome_counts(period: Period, filters: Filters, group_by: str = "case_type") -> dict:
     """Counts per group for the period (SPEC): ``opened``, cases opened in it; ``open``, cases
     open at its end (opened on or before it and not closed by then; with no end, open now);
@@ -136,7 +150,8 @@ def _quarter(column):
     return year * 10 + (month + 2) // 3
 
 
-def quarterly(period: Period, filters: Filters) -> list[tuple[str, int, int, int]]:
+@unchanged_since_last_view
+def quarterly(period: Period, filters: Filters) -> tuple[tuple[str, int, int, int], ...]:
     """Per quarter: (label "2025 Q3", cases opened, decided, successful), oldest first."""
     opened_q = _quarter(Case.opened_on)
     opened = _filtered(
@@ -163,10 +178,11 @@ def quarterly(period: Period, filters: Filters) -> list[tuple[str, int, int, int
         table.setdefault(int(q), [0, 0, 0])[0] = n
     for q, decided, successful in db.session.execute(closed):
         table.setdefault(int(q), [0, 0, 0])[1:] = [decided, successful]
-    return [(f"{q // 10} Q{q % 10}", *table[q]) for q in sorted(table)]
+    return tuple((f"{q // 10} Q{q % 10}", *table[q]) for q in sorted(table))
 
 
-def open_case_ages(period: Period, filters: Filters, today: date) -> list[int]:
+@unchanged_since_last_view
+def open_case_ages(period: Period, filters: Filters, today: date) -> tuple[int, ...]:
     """How many cases were open at the period's end (or today), by age: under 30 days, 30–89,
     90–179, 180–364, a year or more."""
     end = period.end or today
@@ -184,4 +200,4 @@ def open_case_ages(period: Period, filters: Filters, today: date) -> list[int]:
     ages = [0] * (len(AGE_BUCKETS) + 1)
     for index, n in db.session.execute(query):
         ages[index] = n
-    return ages
+    return tuple(ages)

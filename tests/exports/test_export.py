@@ -178,7 +178,7 @@ def _bulk_cases(app, n: int, start: int = 0) -> None:
 def _peak_while_exporting(app) -> tuple[int, int]:
     with app.app_context():
         tracemalloc.start()
-        rows = sum(1 for _ in export_cases({}, None, False, by=None)) - 1
+        rows = sum(chunk.count("\r\n") for chunk in export_cases({}, None, False, by=None)) - 1
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
     return rows, peak

@@ -1,0 +1,191 @@
+"""`make bench`: Huquq's speed, each figure against a baseline measured in the same run on the
+same data, printed as a ratio. SQLite always; PostgreSQL too when BENCH_DATABASE_URL (or
+TEST_DATABASE_URL) points at a server.
+
+    python bench/run.py [CASES]       (default 200,000)
+"""
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+import sqlalchemy as sa
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from flask_migrate import upgrade
+
+from app import create_app
+from app.audit.queries import forget_figures
+from app.auth.models import User
+from app.cases.models import Case
+from app.cases.queries import case_page, cursor_of
+from app.clients.models import Client
+from app.clients.queries import clients_matching
+from app.exports.services import export_cases
+from app.extensions import db
+from app.reports.queries import Filters, Period, report_rows
+from config import TestConfig
+from tests.databases import fresh_database
+
+
+def best(runs: int, work) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def measure(backend: str, url: str, folder: Path, cases: int) -> list[tuple]:
+    app = create_app(TestConfig(url, folder))
+    rows = []
+    with app.app_context():
+        upgrade()
+        start = time.perf_counter()
+        result = app.test_cli_runner().invoke(args=["demo", "seed", "--cases", str(cases)])
+        assert result.exit_code == 0, result.output
+        seeded = time.perf_counter() - start
+        rows.append(
+            (f"demo seed ({cases:,} cases)", f"{seeded:.0f} s", f"{cases / seeded:,.0f}/s", "")
+        )
+        admin = User(id=0, email="bench@example.org", role="admin")
+
+        first = best(5, lambda: case_page({}, admin, 25))
+        deep_index = min(cases - 30, 250_000)  # page 10,000 at 25 a page, or as deep as there is
+        anchor = db.session.execute(
+            sa.select(Case)
+            .order_by(Case.opened_on.desc(), Case.id.desc())
+            .offset(deep_index)
+            .limit(1)
+        ).scalar_one()
+        after = cursor_of(anchor)
+        deep = best(5, lambda: case_page({}, admin, 25, after=after))
+        rows.append(
+            (
+                f"case list: page {deep_index // 25:,} vs page 1",
+                f"{deep * 1000:.1f} ms",
+                f"{first * 1000:.1f} ms",
+                f"{deep / first:.2f} (limit 2)",
+            )
+        )
+
+        def report_afresh():
+            forget_figures()
+            return report_rows(Period(), Filters())
+
+        report = best(5, report_afresh)
+        again = best(5, lambda: report_rows(Period(), Filters()))
+        raw_sql = (
+            "SELECT case_type, count(*), count(closed_on), count(outcome) FROM cases "
+            "GROUP BY case_type"
+        )
+        raw = best(5, lambda: db.session.execute(sa.text(raw_sql)).all())
+        rows.append(
+            (
+                "dashboard report vs raw GROUP BY",
+                f"{report * 1000:.1f} ms",
+                f"{raw * 1000:.1f} ms",
+                f"{report / raw:.2f} (limit 1.5)",
+            )
+        )
+        rows.append(
+            (
+                "dashboard report again, nothing changed, vs raw",
+                f"{again * 1000:.1f} ms",
+                f"{raw * 1000:.1f} ms",
+                f"{again / raw:.3f} (well under 1.5)",
+            )
+        )
+
+        sample = db.session.execute(sa.select(Client).limit(1)).scalar_one()
+        surname = sample.full_name.split()[0]
+        search = best(5, lambda: clients_matching(surname, admin))
+        by_code = best(
+            5,
+            lambda: (
+                db.session.execute(sa.select(Client).where(Client.pseudonym == sample.pseudonym))
+                .scalars()
+                .all()
+            ),
+        )
+        rows.append(
+            (
+                "search by surname (keyed hashes) vs by code",
+                f"{search * 1000:.1f} ms",
+                f"{by_code * 1000:.1f} ms",
+                f"{search / by_code:.1f}",
+            )
+        )
+
+        db.session.commit()
+
+        def export():
+            return sum(1 for _ in export_cases({}, None, False, by=None))
+
+        ours = best(1, export)
+        tracemalloc.start()  # a second run for memory: tracing slows Python down
+        export()
+        peak = tracemalloc.get_traced_memory()[1] / 1e6
+        tracemalloc.stop()
+        db.session.remove()
+        if backend == "sqlite":
+            baseline_name = "sqlite3 -csv"
+            command = [
+                "sqlite3",
+                "-csv",
+                str(sa.engine.make_url(url).database),
+                "SELECT * FROM cases",
+            ]
+        else:
+            u = sa.engine.make_url(url)
+            baseline_name = "psql \\copy"
+            command = [
+                "psql",
+                "-h",
+                u.host,
+                "-U",
+                u.username or "postgres",
+                "-d",
+                u.database,
+                "-c",
+                "\\copy cases TO STDOUT WITH CSV",
+            ]
+        baseline = best(1, lambda: subprocess.run(command, check=True, capture_output=True))
+        target = "0.3" if backend == "sqlite" else "0.5"
+        rows.append(
+            (
+                f"export rows/s vs {baseline_name} (sealed summaries opened)",
+                f"{cases / ours:,.0f}/s",
+                f"{cases / baseline:,.0f}/s",
+                f"{baseline / ours:.2f} (at least {target})",
+            )
+        )
+        rows.append(("export: peak Python memory", f"{peak:.1f} MB", "", "(limit 100 MB)"))
+        db.engine.dispose()
+    return rows
+
+
+def main() -> None:
+    cases = int(sys.argv[1]) if len(sys.argv) > 1 else 200_000
+    folder = Path(tempfile.mkdtemp(prefix="huquq-bench-"))
+    targets = [("sqlite", f"sqlite:///{folder / 'bench.sqlite3'}")]
+    server = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
+    if server:
+        os.environ["TEST_DATABASE_URL"] = server
+        targets.append(("postgresql", fresh_database("postgresql", folder, "bench")))
+    for backend, url in targets:
+        print(f"\n{backend}, {cases:,} cases")
+        print(f"| {'measure':58} | {'ours':>14} | {'baseline':>14} | {'ratio':>18} |")
+        print(f"|{'-' * 60}|{'-' * 16}|{'-' * 16}|{'-' * 20}|")
+        for label, ours, base, ratio in measure(backend, url, folder, cases):
+            print(f"| {label:58} | {ours:>14} | {base:>14} | {ratio:>18} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,220 @@
+"""`make loadtest`: gunicorn with several workers on SQLite, 8 people writing and 8 reading at
+once for a minute; then every write is looked for in the database.
+
+    python scripts/loadtest.py [SECONDS]      (default 60)
+
+Prints requests, errors, "database is locked" lines in the server's log, latencies, and whether
+every case written is there. Exits non-zero on any error or loss. Traffic goes to 127.0.0.1 only.
+"""
+
+import http.cookiejar
+import os
+import re
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PASSWORD = "load test passphrase here"
+WRITERS = READERS = 8
+NOTES = "SELECT count(*) FROM timeline_entries WHERE kind = 'note'"
+TOKEN = re.compile(r'name="(csrf_token|client-csrf_token)"[^>]*value="([^"]+)"')
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Person:
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+        )
+        self.latencies: list[float] = []
+        self.errors: list[str] = []
+
+    def call(self, path: str, data: dict | None = None) -> str:
+        body = urllib.parse.urlencode(data).encode() if data is not None else None
+        start = time.perf_counter()
+        try:
+            with self.opener.open(self.base + path, body, timeout=60) as response:
+                text = response.read().decode()
+        except urllib.error.HTTPError as error:
+            text = error.read().decode(errors="replace")
+            if error.code >= 500 or error.code == 400:
+                self.errors.append(f"{error.code} {path}")
+        except OSError as error:
+            self.errors.append(f"{type(error).__name__} {path}")
+            text = ""
+        self.latencies.append(time.perf_counter() - start)
+        return text
+
+    def token(self, html: str) -> dict:
+        found = TOKEN.findall(html)
+        return {found[-1][0]: found[-1][1]} if found else {}
+
+    def log_in(self, email: str) -> None:
+        page = self.call("/login")
+        self.call("/login", {**self.token(page), "email": email, "password": PASSWORD})
+
+
+def writer(person: Person, until: float, made: list, notes: list, n: int) -> None:
+    i = 0
+    while time.monotonic() < until:
+        i += 1
+        page = person.call("/cases/new")
+        html = person.call(
+            "/cases/new",
+            {
+                **person.token(page),
+                "client-full_name": f"Нагрузочный Тест {n}-{i}",
+                "client-citizenship": "UZ",
+                "client-different_person": "y",
+                "case-case_type": "other",
+                "case-opened_on": "2025-05-05",
+                "case-region": "Москва",
+                "case-summary": f"запись {n}-{i}",
+            },
+        )
+        found = re.search(r"(HQ-[0-9A-Z]{4}-[0-9A-Z]{4}) opened", html)
+        if found:
+            reference = found.group(1)
+            made.append(reference)
+            case_page = person.call(f"/cases/{reference}")
+            notes.append(reference)
+            person.call(
+                f"/cases/{reference}/entries",
+                {
+                    **person.token(case_page),
+                    "kind": "note",
+                    "occurred_on": "2025-05-06",
+                    "body": f"заметка {n}-{i}",
+                },
+            )
+        else:
+            person.errors.append("intake did not open a case")
+
+
+def reader(person: Person, until: float) -> None:
+    while time.monotonic() < until:
+        listing = person.call("/cases")
+        for reference in re.findall(r"/cases/(HQ-[0-9A-Z]{4}-[0-9A-Z]{4})", listing)[:2]:
+            person.call(f"/cases/{reference}")
+        person.call("/dashboard")
+        person.call("/deadlines")
+
+
+def main(seconds: int) -> int:
+    folder = Path(tempfile.mkdtemp(prefix="huquq-load-"))
+    database = folder / "load.sqlite3"
+    env = {**os.environ, "HUQUQ_INSTANCE": str(folder), "DATABASE_URL": f"sqlite:///{database}"}
+    flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
+    subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
+    subprocess.run(
+        [*flask, "demo", "seed", "--cases", "2000"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    for i in range(WRITERS + READERS):
+        subprocess.run(
+            [*flask, "users", "create", f"load{i}@example.org", "--role", "coordinator"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+            input=PASSWORD + "\n",
+            text=True,
+        )
+    with sqlite3.connect(database) as connection:
+        notes_before = connection.execute(NOTES).fetchone()[0]
+    port = free_port()
+    log = folder / "gunicorn.log"
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--config",
+            "gunicorn.conf.py",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "3",
+            "--threads",
+            "4",
+            "--error-logfile",
+            str(log),
+            "wsgi:app",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(base + "/healthz", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        people = [Person(base) for _ in range(WRITERS + READERS)]
+        for i, person in enumerate(people):
+            person.log_in(f"load{i}@example.org")
+        until = time.monotonic() + seconds
+        made: list[str] = []
+        notes: list[str] = []
+        threads = [
+            threading.Thread(target=writer, args=(p, until, made, notes, n))
+            for n, p in enumerate(people[:WRITERS])
+        ]
+        threads += [threading.Thread(target=reader, args=(p, until)) for p in people[WRITERS:]]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    latencies = sorted(t for p in people for t in p.latencies)
+    errors = [e for p in people for e in p.errors]
+    locked = log.read_text(errors="replace").count("database is locked") if log.exists() else 0
+    with sqlite3.connect(database) as connection:
+        stored = {row[0] for row in connection.execute("SELECT reference FROM cases")}
+        notes_after = connection.execute(NOTES).fetchone()[0]
+    missing = [r for r in made if r not in stored]
+    lost_notes = notes_before + len(notes) - notes_after
+    print(
+        f"{seconds} s, 3 gunicorn workers × 4 threads, SQLite, "
+        f"{WRITERS} writers + {READERS} readers"
+    )
+    print(f"requests: {len(latencies)}  errors: {len(errors)}  'database is locked': {locked}")
+    print(
+        f"latency: median {statistics.median(latencies) * 1000:.0f} ms, "
+        f"95th {latencies[int(len(latencies) * 0.95)] * 1000:.0f} ms, "
+        f"max {latencies[-1] * 1000:.0f} ms"
+    )
+    print(f"cases written: {len(made)}  missing afterwards: {len(missing)}")
+    print(f"notes written: {len(notes)}  missing afterwards: {lost_notes}")
+    if errors:
+        print("errors:", errors[:10])
+    return 1 if errors or locked or missing or lost_notes else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(int(sys.argv[1]) if len(sys.argv) > 1 else 60))
