@@ -30,7 +30,7 @@ from app.exports.services import export_cases
 from app.extensions import db
 from app.reports.queries import Filters, Period, report_rows
 from config import TestConfig
-from tests.databases import fresh_database
+from tests import databases
 
 
 def best(runs: int, work) -> float:
@@ -177,8 +177,8 @@ def main() -> None:
     targets = [("sqlite", f"sqlite:///{folder / 'bench.sqlite3'}")]
     server = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
     if server:
-        os.environ["TEST_DATABASE_URL"] = server
-        targets.append(("postgresql", fresh_database("postgresql", folder, "bench")))
+        databases.PG_URL = server
+        targets.append(("postgresql", databases.fresh_database("postgresql", folder, "bench")))
     for backend, url in targets:
         print(f"\n{backend}, {cases:,} cases")
         print(f"| {'measure':58} | {'ours':>14} | {'baseline':>14} | {'ratio':>18} |")
