@@ -7,6 +7,7 @@
   deferred, so a long read never holds the write lock.
 """
 
+import sqlalchemy as sa
 from flask import has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -46,3 +47,10 @@ def reattach(obj):
     progress page) runs after its view has returned, in a session of its own; objects loaded
     by the view, the logged-in user included, belong to a session that is closed by then."""
     return db.session.merge(obj) if obj is not None else None
+
+
+def refresh_statistics() -> None:
+    """After a bulk load: PostgreSQL plans from table statistics that autovacuum would gather
+    only later; without them it guesses a few thousand rows and sorts on disk."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(sa.text("ANALYZE"))

@@ -1,6 +1,7 @@
 import click
 from flask.cli import AppGroup
 
+from app.database import refresh_statistics
 from app.demo.services import seed_demo
 from app.extensions import db
 
@@ -15,6 +16,8 @@ demo_cli = AppGroup("demo", help="Synthetic data for trying the app and for benc
 def seed_command(n_cases: int, seed: int) -> None:
     """Add realistic synthetic clients, users and cases."""
     totals = seed_demo(n_cases, seed)
+    db.session.commit()
+    refresh_statistics()
     db.session.commit()
     click.echo(
         f"Seeded {totals['cases']} cases for {totals['clients']} clients "

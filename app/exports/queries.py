@@ -135,6 +135,10 @@ def sealed_row(row, identified: bool) -> tuple:
 
 
 def case_rows(query: sa.Select, batch: int = 1000) -> Iterator[tuple]:
-    """The rows as the database hands them over, a batch at a time: memory stays flat."""
+    """The rows as the database hands them over, a batch at a time: memory stays flat.
+    PostgreSQL plans a cursor for its first tenth by default (nested loops, costly per fetch);
+    every row will be read, so it is told to plan for all of them."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(sa.text("SET LOCAL cursor_tuple_fraction = 1.0"))
     result = db.session.execute(query.execution_options(yield_per=batch, stream_results=True))
     yield from result
