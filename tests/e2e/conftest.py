@@ -44,7 +44,7 @@ def live_server(tmp_path_factory):
     }
     flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
     subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
-    for role in ("volunteer", "coordinator"):
+    for role in ("volunteer", "coordinator", "admin"):
         subprocess.run(
             [*flask, "users", "create", f"{role}@example.org", "--role", role],
             cwd=ROOT,
