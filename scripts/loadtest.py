@@ -8,12 +8,9 @@ every case written is there. Exits non-zero on any error or loss. Traffic goes t
 """
 
 import http.cookiejar
-import os
 import re
-import socket
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -23,17 +20,14 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.liveserver import prepare, serving
+
 PASSWORD = "load test passphrase here"
 WRITERS = READERS = 8
 NOTES = "SELECT count(*) FROM timeline_entries WHERE kind = 'note'"
 TOKEN = re.compile(r'name="(csrf_token|client-csrf_token)"[^>]*value="([^"]+)"')
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Person:
@@ -118,64 +112,16 @@ def reader(person: Person, until: float) -> None:
 
 def main(seconds: int) -> int:
     folder = Path(tempfile.mkdtemp(prefix="huquq-load-"))
-    database = folder / "load.sqlite3"
-    env = {**os.environ, "HUQUQ_INSTANCE": str(folder), "DATABASE_URL": f"sqlite:///{database}"}
-    flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
-    subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
-    subprocess.run(
-        [*flask, "demo", "seed", "--cases", "2000"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-    for i in range(WRITERS + READERS):
-        subprocess.run(
-            [*flask, "users", "create", f"load{i}@example.org", "--role", "coordinator"],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
-            input=PASSWORD + "\n",
-            text=True,
-        )
+    users = {f"load{i}@example.org": "coordinator" for i in range(WRITERS + READERS)}
+    env = prepare(folder, users, PASSWORD, cases=2000, seed=1)
+    database = folder / "live.sqlite3"
     with sqlite3.connect(database) as connection:
         notes_before = connection.execute(NOTES).fetchone()[0]
-    port = free_port()
     log = folder / "gunicorn.log"
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--config",
-            "gunicorn.conf.py",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "3",
-            "--threads",
-            "4",
-            "--error-logfile",
-            str(log),
-            "wsgi:app",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(base + "/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
-        people = [Person(base) for _ in range(WRITERS + READERS)]
-        for i, person in enumerate(people):
-            person.log_in(f"load{i}@example.org")
+    with serving(env, log, workers=3, threads=4) as base:
+        people = [Person(base) for _ in users]
+        for person, email in zip(people, users, strict=True):
+            person.log_in(email)
         until = time.monotonic() + seconds
         made: list[str] = []
         notes: list[str] = []
@@ -188,9 +134,6 @@ def main(seconds: int) -> int:
             thread.start()
         for thread in threads:
             thread.join()
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     latencies = sorted(t for p in people for t in p.latencies)
     errors = [e for p in people for e in p.errors]
     locked = log.read_text(errors="replace").count("database is locked") if log.exists() else 0

@@ -3,16 +3,11 @@ driven by Playwright). Nothing is downloaded: Playwright is pointed at the syste
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.liveserver import prepare, serving
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 PASSWORD = "browser test passphrase"
 CHROMIUM_ARGS = [
@@ -26,74 +21,15 @@ CHROMIUM_ARGS = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
-    """gunicorn serving a fresh SQLite database, with a volunteer, a coordinator and demo cases
-    made by the command line."""
+    """gunicorn serving a fresh SQLite database, with a volunteer, a coordinator, an admin and
+    demo cases made by the command line."""
     folder = tmp_path_factory.mktemp("live")
-    env = {
-        **os.environ,
-        "HUQUQ_INSTANCE": str(folder),
-        "DATABASE_URL": f"sqlite:///{folder / 'live.sqlite3'}",
-    }
-    flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
-    subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
-    for role in ("volunteer", "coordinator", "admin"):
-        subprocess.run(
-            [*flask, "users", "create", f"{role}@example.org", "--role", role],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
-            input=PASSWORD + "\n",
-            text=True,
-        )
-    subprocess.run(
-        [*flask, "demo", "seed", "--cases", "300", "--seed", "2"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-    port = _free_port()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--config",
-            "gunicorn.conf.py",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-            "wsgi:app",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            with urllib.request.urlopen(f"{base}/healthz", timeout=1) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.1)
-    else:
-        server.kill()
-        pytest.fail(f"the server did not start: {server.stderr.read().decode()[-2000:]}")
-    yield base
-    server.terminate()
-    server.wait(timeout=10)
+    users = {f"{role}@example.org": role for role in ("volunteer", "coordinator", "admin")}
+    env = prepare(folder, users, PASSWORD, cases=300, seed=2)
+    with serving(env, folder / "gunicorn.log", workers=2) as base:
+        yield base
 
 
 @pytest.fixture(scope="session")
