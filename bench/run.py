@@ -81,14 +81,23 @@ def measure(backend: str, url: str, folder: Path, cases: int) -> list[tuple]:
 
         report = best(5, report_afresh)
         again = best(5, lambda: report_rows(Period(), Filters()))
+        # The figures the report needs, per case type, written by hand as one GROUP BY.
+        closed = "closed_on IS NOT NULL AND outcome"
         raw_sql = (
-            "SELECT case_type, count(*), count(closed_on), count(outcome) FROM cases "
-            "GROUP BY case_type"
+            "SELECT case_type, count(*) FILTER (WHERE opened_on IS NOT NULL), "
+            "count(*) FILTER (WHERE closed_on IS NULL), "
+            f"count(*) FILTER (WHERE {closed} IN ('success', 'partial', 'failure')), "
+            f"count(*) FILTER (WHERE {closed} IN ('success', 'partial')), "
+            + ", ".join(
+                f"count(*) FILTER (WHERE {closed} = '{o}')"
+                for o in ("success", "partial", "failure", "withdrawn")
+            )
+            + " FROM cases GROUP BY case_type"
         )
         raw = best(5, lambda: db.session.execute(sa.text(raw_sql)).all())
         rows.append(
             (
-                "dashboard report vs raw GROUP BY",
+                "dashboard report vs the same figures in raw SQL",
                 f"{report * 1000:.1f} ms",
                 f"{raw * 1000:.1f} ms",
                 f"{report / raw:.2f} (limit 1.5)",
