@@ -15,6 +15,8 @@ from wtforms import Form, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
+from app.extensions import db
+
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u200e\u200f\u2060\ufeff\u00ad"), None)
 _SPACES = dict.fromkeys(map(ord, "\u00a0\u2007\u202f\u3000"), " ")
 EARLIEST_DATE = date(1900, 1, 1)
@@ -97,10 +99,16 @@ def choices(options: Mapping | Iterable[tuple], blank=None) -> list[SelectChoice
 
 
 def show_refusal(form, refusal) -> None:
-    """A service refused the write (``errors.RuleViolation``): its reason goes beside the field
-    it names, or above the form. The caller has rolled back."""
+    """A service refused the write (``errors.RuleViolation``): nothing of it is kept (the
+    session is rolled back), and its reason goes beside the field it names, or above the form."""
+    db.session.rollback()
     field = getattr(form, refusal.field, None) if refusal.field else None
     if field is not None:
         field.errors = [*field.errors, refusal.message]
     else:
         form.form_errors.append(refusal.message)
+
+
+def form_status(*forms) -> int:
+    """422 when a form is shown again with errors (refused input), else 200."""
+    return 422 if any(f.errors for f in forms) else 200

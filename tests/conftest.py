@@ -8,6 +8,7 @@ import pytest
 from flask_sqlalchemy.session import Session
 
 from app import models_base
+from app.audit.queries import forget_figures
 from app.extensions import db
 from tests.databases import BACKENDS, app_on_fresh_database
 from tests.factories import Factories
@@ -50,7 +51,8 @@ def app(migrated_app):
         outer.rollback()
         connection.close()
         # Rolling back is a restore: figures remembered against this test's data must go.
-        migrated_app.extensions.pop("huquq.figures", None)
+        with migrated_app.app_context():
+            forget_figures()
 
 
 @pytest.fixture

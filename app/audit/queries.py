@@ -103,6 +103,9 @@ def data_stamp() -> tuple:
     return stamp
 
 
+_FIGURES = "huquq.figures"  # this app's _Remembered, in app.extensions
+
+
 class _Remembered:
     """The last figures computed in this worker, at most ``size``, the oldest dropped first."""
 
@@ -122,10 +125,11 @@ class _Remembered:
         return value
 
 
-def forget_figures() -> None:
+def forget_figures() -> _Remembered:
     """Drop the remembered figures (after the database is swapped under the app, as in a
     restore, or between tests that roll the database back)."""
-    current_app.extensions["huquq.figures"] = _Remembered()
+    store = current_app.extensions[_FIGURES] = _Remembered()
+    return store
 
 
 def unchanged_since_last_view(compute):
@@ -136,13 +140,12 @@ def unchanged_since_last_view(compute):
 
     @functools.wraps(compute)
     def remembered(*args):
-        if "huquq.figures" not in current_app.extensions:
-            forget_figures()
+        store = current_app.extensions.get(_FIGURES) or forget_figures()
         key = (
             compute.__name__,
             data_stamp(),
             *(getattr(a, "key", a) for a in args),
         )
-        return current_app.extensions["huquq.figures"].get(key, lambda: compute(*args))
+        return store.get(key, lambda: compute(*args))
 
     return remembered

@@ -39,7 +39,7 @@ from app.auth.services import (
 )
 from app.errors import RuleViolation
 from app.extensions import db
-from app.forms_base import show_refusal
+from app.forms_base import form_status, show_refusal
 
 bp = Blueprint("auth", __name__)
 
@@ -51,15 +51,6 @@ def _safe_next(target: str | None) -> str:
         if not parts.scheme and not parts.netloc:
             return target
     return url_for("cases.list_cases")
-
-
-def _status(form) -> int:
-    return 422 if form.errors else 200
-
-
-def _refuse(form, refusal: RuleViolation) -> None:
-    db.session.rollback()
-    show_refusal(form, refusal)
 
 
 def _start_session(user: User) -> None:
@@ -93,7 +84,7 @@ def login():
                 _start_session(user)
                 return redirect(_safe_next(request.args.get("next")))
             form.password.errors = [_("Wrong email or password.")]
-    return render_template("auth/login.html", form=form), _status(form)
+    return render_template("auth/login.html", form=form), form_status(form)
 
 
 @bp.route("/logout", methods=["POST"])
@@ -117,13 +108,13 @@ def setup():
         try:
             user = create_user(form.email.data, ADMIN, form.password.data, by=None)
         except RuleViolation as refusal:
-            _refuse(form, refusal)
+            show_refusal(form, refusal)
         else:
             db.session.commit()
             _start_session(user)
             flash(_("Welcome. Your admin account is ready."), "success")
             return redirect(url_for("cases.list_cases"))
-    return render_template("auth/setup.html", form=form), _status(form)
+    return render_template("auth/setup.html", form=form), form_status(form)
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
@@ -141,13 +132,13 @@ def password():
                 keep_session=session.row_id,
             )
         except RuleViolation as refusal:
-            _refuse(form, refusal)
+            show_refusal(form, refusal)
         else:
             db.session.commit()
             session.rotate()
             flash(_("Password changed. Your other sessions have ended."), "success")
             return redirect(url_for("cases.list_cases"))
-    return render_template("auth/password.html", form=form), _status(form)
+    return render_template("auth/password.html", form=form), form_status(form)
 
 
 @bp.route("/admin/users")
@@ -166,12 +157,12 @@ def new_user():
         try:
             user = create_user(form.email.data, form.role.data, form.password.data, by=current_user)
         except RuleViolation as refusal:
-            _refuse(form, refusal)
+            show_refusal(form, refusal)
         else:
             db.session.commit()
             flash(_("Account %(email)s created.", email=user.email), "success")
             return redirect(url_for("auth.list_users"))
-    return render_template("auth/new_user.html", form=form), _status(form)
+    return render_template("auth/new_user.html", form=form), form_status(form)
 
 
 def _user_or_404(user_id: int) -> User:
@@ -190,14 +181,14 @@ def edit_user(user_id: int):
             if form.is_enabled.data != user.is_enabled:
                 set_enabled(user, form.is_enabled.data, by=current_user)
         except RuleViolation as refusal:
-            _refuse(form, refusal)
+            show_refusal(form, refusal)
         else:
             db.session.commit()
             flash(_("Account %(email)s saved.", email=user.email), "success")
             return redirect(url_for("auth.list_users"))
     return render_template(
         "auth/edit_user.html", user=user, form=form, end_form=ConfirmForm(formdata=None)
-    ), _status(form)
+    ), form_status(form)
 
 
 @bp.route("/admin/users/<int:user_id>/sessions/end", methods=["POST"])

@@ -46,7 +46,7 @@ from app.clients.queries import duplicates_to_confirm
 from app.clients.services import create_client
 from app.errors import EditConflict, RuleViolation
 from app.extensions import db
-from app.forms_base import show_refusal
+from app.forms_base import form_status, show_refusal
 
 bp = Blueprint("cases", __name__)
 
@@ -57,10 +57,6 @@ def _case_form(**kwargs) -> CaseForm:
     return CaseForm(assignees=assignees, **kwargs)
 
 
-def _form_status(*forms) -> int:
-    return 422 if any(f.errors for f in forms) else 200
-
-
 def _write(form, write: Callable[[], Case], message: Callable[[Case], str]):
     """Run one service write. Done: commit, say so, and redirect to the case (POST/redirect/GET).
     Refused by a rule: roll back, show the reason beside its field (or above the form), and
@@ -68,7 +64,6 @@ def _write(form, write: Callable[[], Case], message: Callable[[Case], str]):
     try:
         case = write()
     except RuleViolation as refusal:
-        db.session.rollback()
         show_refusal(form, refusal)
         return None
     except (EditConflict, StaleDataError) as conflict:
@@ -186,7 +181,7 @@ def intake():
             )
         ):
             return done
-    status = 422 if duplicates else _form_status(client_form, form)
+    status = 422 if duplicates else form_status(client_form, form)
     return render_template(
         "cases/intake.html",
         client_form=client_form,
@@ -208,7 +203,7 @@ def new_case(pseudonym: str):
         return done
     return render_template(
         "cases/form.html", form=form, client=client, case=None, regions=regions_in_use()
-    ), _form_status(form)
+    ), form_status(form)
 
 
 @bp.route("/cases/<reference>")
@@ -236,7 +231,7 @@ def edit_case(reference: str):
         return done
     return render_template(
         "cases/form.html", form=form, client=case.client, case=case, regions=regions_in_use()
-    ), _form_status(form)
+    ), form_status(form)
 
 
 @bp.route("/cases/<reference>/entries", methods=["POST"])

@@ -15,6 +15,7 @@ from app.clients.queries import (
 )
 from app.clients.services import create_client, update_client
 from app.extensions import db
+from app.forms_base import form_status
 
 bp = Blueprint("clients", __name__, url_prefix="/clients")
 
@@ -56,7 +57,7 @@ def new_client():
             flash(_("Client added."), "success")
             return redirect(url_for("clients.show_client", pseudonym=client.pseudonym))
     return render_template("clients/form.html", form=form, client=None, duplicates=duplicates), (
-        422 if form.errors or duplicates else 200
+        422 if duplicates else form_status(form)
     )
 
 

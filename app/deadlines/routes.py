@@ -28,7 +28,7 @@ from app.deadlines.services import (
 )
 from app.errors import RuleViolation
 from app.extensions import db
-from app.forms_base import BaseForm, show_refusal
+from app.forms_base import BaseForm, form_status, show_refusal
 from app.models_base import utcnow
 
 bp = Blueprint("deadlines", __name__)
@@ -144,9 +144,7 @@ def edit_rule(rule_id: int | None = None):
         db.session.commit()
         flash(_("Rule saved."), "success")
         return redirect(url_for("deadlines.list_rules"))
-    return render_template("deadlines/rule_form.html", form=form, rule=rule), (
-        422 if form.errors else 200
-    )
+    return render_template("deadlines/rule_form.html", form=form, rule=rule), (form_status(form))
 
 
 @bp.route("/admin/calendar", methods=["GET", "POST"])
@@ -162,7 +160,6 @@ def working_calendar():
                 form.day.data, form.kind.data == "working", form.note.data, by=current_user
             )
         except RuleViolation as refusal:
-            db.session.rollback()
             show_refusal(form, refusal)
         else:
             db.session.commit()
@@ -174,7 +171,7 @@ def working_calendar():
         days=calendar_days(year),
         year=year,
         remove_form=BaseForm(formdata=None),
-    ), 422 if form.errors else 200
+    ), form_status(form)
 
 
 @bp.route("/admin/calendar/<int:day_id>/remove", methods=["POST"])

@@ -13,6 +13,7 @@ from app.exports.csvfile import csv_response, download
 from app.exports.forms import ConfirmPasswordForm
 from app.exports.queries import REPORT_HEADERS, report_table
 from app.exports.services import export_cases
+from app.forms_base import form_status
 from app.reports.queries import report_rows
 from app.reports.routes import filter_form
 
@@ -64,4 +65,4 @@ def identified_csv():
             filters, user = _case_filters(request.args), current_user._get_current_object()
             return download(_dated("cases-identified"), export_cases(filters, user, True, by=user))
         form.password.errors = [_("That is not your password.")]
-    return render_template("exports/identified.html", form=form), 422 if form.errors else 200
+    return render_template("exports/identified.html", form=form), form_status(form)

@@ -24,6 +24,7 @@ from app.access import STAFF, roles
 from app.database import reattach
 from app.exports.queries import CASE_HEADERS
 from app.extensions import db
+from app.forms_base import form_status
 from app.imports.forms import ApplyForm, UploadForm
 from app.imports.services import apply_import, plan_import
 
@@ -76,7 +77,7 @@ def upload():
             _keep(data)
             return render_template("imports/dry_run.html", plan=plan, form=ApplyForm())
     return render_template("imports/upload.html", form=form, plan=plan, headers=CASE_HEADERS), (
-        422 if form.errors or plan is not None else 200
+        422 if plan is not None else form_status(form)
     )
 
 

@@ -15,7 +15,7 @@ from app.clients.queries import citizenships_in_use
 from app.deadlines.queries import workload
 from app.errors import RuleViolation
 from app.extensions import db
-from app.forms_base import show_refusal
+from app.forms_base import form_status, show_refusal
 from app.reports import charts
 from app.reports.context import FIGURES
 from app.reports.forms import BenchmarkForm, ReportFilterForm
@@ -174,7 +174,6 @@ def _save_benchmark(form, write, message):
     try:
         write()
     except RuleViolation as refusal:
-        db.session.rollback()
         show_refusal(form, refusal)
         return None
     db.session.commit()
@@ -197,7 +196,7 @@ def new_benchmark():
     ):
         return done
     return render_template("reports/benchmark_form.html", form=form, benchmark=None), (
-        422 if form.errors else 200
+        form_status(form)
     )
 
 
@@ -218,5 +217,5 @@ def edit_benchmark(benchmark_id: int):
     ):
         return done
     return render_template("reports/benchmark_form.html", form=form, benchmark=benchmark), (
-        422 if form.errors else 200
+        form_status(form)
     )

@@ -7,7 +7,7 @@ from flask_login import current_user
 from app.access import ADMIN, roles
 from app.errors import RuleViolation
 from app.extensions import db
-from app.forms_base import show_refusal
+from app.forms_base import form_status, show_refusal
 from app.security.forms import RetentionForm
 from app.security.queries import retention_days
 from app.security.services import retention_due, set_retention
@@ -24,7 +24,6 @@ def retention():
         try:
             set_retention(form.days.data, by=current_user)
         except RuleViolation as refusal:
-            db.session.rollback()
             show_refusal(form, refusal)
         else:
             db.session.commit()
@@ -33,5 +32,5 @@ def retention():
     days = retention_days()
     due = len(retention_due(date.today(), days)) if days else None
     return render_template("security/retention.html", form=form, days=days, due=due), (
-        422 if form.errors else 200
+        form_status(form)
     )
