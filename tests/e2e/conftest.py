@@ -87,13 +87,21 @@ def log_in(page, email: str) -> None:
         page.press("#password", "Enter")
 
 
-@pytest.fixture
-def desktop(browser, live_server):
-    """A desktop-sized page, failing the test on the same problems as ``phone``."""
-    context, page, problems = _page(browser, live_server, viewport={"width": 1280, "height": 900})
+def _checked(browser, live_server, **options):
+    """A page that fails its test on any of ``_page``'s problems once the test is done."""
+    context, page, problems = _page(browser, live_server, **options)
     yield page
     context.close()
     assert problems == []
+
+
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+
+
+@pytest.fixture
+def desktop(browser, live_server):
+    """A desktop-sized page, failing the test on the same problems as ``phone``."""
+    yield from _checked(browser, live_server, viewport={"width": 1280, "height": 900})
 
 
 @pytest.fixture
@@ -101,30 +109,10 @@ def phone(browser, live_server):
     """A phone-sized page that fails the test on a console error (CSP violations included), a
     stylesheet, script or image that fails to load, or any request to another host. (A page
     itself may answer 4xx: a refused form is a 422.)"""
-    context, page, problems = _page(
-        browser,
-        live_server,
-        viewport={"width": 390, "height": 844},
-        locale="en-GB",
-        is_mobile=True,
-        has_touch=True,
-    )
-    yield page
-    context.close()
-    assert problems == []
+    yield from _checked(browser, live_server, locale="en-GB", **PHONE)
 
 
 @pytest.fixture
 def russian_phone(browser, live_server):
     """A phone whose browser asks for Russian, failing on the same problems as ``phone``."""
-    context, page, problems = _page(
-        browser,
-        live_server,
-        viewport={"width": 390, "height": 844},
-        locale="ru-RU",
-        is_mobile=True,
-        has_touch=True,
-    )
-    yield page
-    context.close()
-    assert problems == []
+    yield from _checked(browser, live_server, locale="ru-RU", **PHONE)
