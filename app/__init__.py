@@ -9,7 +9,7 @@ from flask_babel import get_locale
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
-from app.extensions import babel, csrf, db, login_manager, migrate
+from app.extensions import babel, csrf, db, login_manager
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -44,7 +44,7 @@ def _init_extensions(app: Flask) -> None:
     from app.audit.services import install as install_audit
     from app.auth.models import User
     from app.auth.sessions import DatabaseSessionInterface
-    from app.database import configure_sqlite
+    from app.database import Migrations, configure_sqlite
 
     import_module(
         "app.models"
@@ -53,7 +53,7 @@ def _init_extensions(app: Flask) -> None:
     with app.app_context():
         for engine in db.engines.values():
             configure_sqlite(engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    app.extensions["migrate"] = Migrations(str(ROOT / "migrations"), render_as_batch=True)
     _init_keys(app)
     csrf.init_app(app)
     from app.auth.models import LOCALES
@@ -144,11 +144,13 @@ def _register_errors(app: Flask) -> None:
 
 def _register_cli(app: Flask) -> None:
     from app.auth.cli import users_cli
+    from app.database import MigrationCommands
     from app.demo.cli import demo_cli
     from app.exports.cli import cases_cli, report_command
     from app.imports import cli as imports_cli  # noqa: F401  adds `cases import`
     from app.security.cli import backup_command, keys_cli, restore_command, retention_cli
 
+    app.cli.add_command(MigrationCommands("db", help="Migrate the database (Alembic)."))
     app.cli.add_command(users_cli)
     app.cli.add_command(cases_cli)
     app.cli.add_command(demo_cli)

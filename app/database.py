@@ -7,6 +7,10 @@
   deferred, so a long read never holds the write lock.
 """
 
+from contextvars import ContextVar
+from functools import cached_property
+
+import click
 import sqlalchemy as sa
 from flask import has_request_context, request
 from sqlalchemy import event
@@ -15,12 +19,24 @@ from sqlalchemy.engine import Engine
 from app.extensions import db
 
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_reading = ContextVar("reading", default=False)
 
 
 def _begin_mode() -> str:
-    if has_request_context() and request.method in READ_ONLY_METHODS:
+    if _reading.get() or (has_request_context() and request.method in READ_ONLY_METHODS):
         return "BEGIN"
     return "BEGIN IMMEDIATE"
+
+
+def begin_reading() -> None:
+    """Start the session's transaction as a read (a deferred BEGIN on SQLite) wherever it
+    runs: an export from the command line reads for a long while and must not hold the write
+    lock, or everyone else's saves would wait on it."""
+    token = _reading.set(True)
+    try:
+        db.session.connection()
+    finally:
+        _reading.reset(token)
 
 
 def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
@@ -54,3 +70,31 @@ def refresh_statistics() -> None:
     only later; without them it guesses a few thousand rows and sorts on disk."""
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(sa.text("ANALYZE"))
+
+
+class Migrations:
+    """What ``app.extensions["migrate"]`` must offer Flask-Migrate's commands and
+    ``migrations/env.py``. The Migrate object — and with it Alembic, about 10 MB — is made on
+    first use: a web worker never migrates, and carries none of it."""
+
+    def __init__(self, directory: str, **configure_args) -> None:
+        self.db, self.directory, self.configure_args = db, directory, configure_args
+
+    @cached_property
+    def migrate(self):
+        from flask_migrate import Migrate
+
+        return Migrate(db=self.db, directory=self.directory, **self.configure_args)
+
+    @property
+    def metadata(self):
+        return self.db.metadata
+
+
+class MigrationCommands(click.Command):
+    """``flask db …``: Flask-Migrate's command group, imported only when it is called."""
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        from flask_migrate.cli import db as commands
+
+        return commands.make_context(info_name, args, parent=parent, **extra)

@@ -1,10 +1,16 @@
 """What every page shares: health check, error pages, headers, nothing from other hosts."""
 
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from tests.helpers import login
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_healthz_answers_without_login(client):
@@ -90,3 +96,33 @@ def test_phone_viewport_is_declared(client):
         'name="viewport" content="width=device-width, initial-scale=1"'
         in client.get("/login", follow_redirects=True).text
     )
+
+
+def test_a_web_worker_loads_migrations_and_password_word_lists_only_when_used(tmp_path):
+    """Alembic and zxcvbn's word lists are over 20 MB that a worker serving pages needs only
+    to migrate or to judge a new password: they are imported then, not at start. The `db`
+    commands still work from the command line."""
+    env = {
+        **os.environ,
+        "HUQUQ_INSTANCE": str(tmp_path),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'worker.sqlite3'}",
+    }
+
+    def run(*args: str) -> str:
+        done = subprocess.run(args, check=False, cwd=ROOT, env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    flask = (sys.executable, "-m", "flask", "--app", "wsgi")
+    run(*flask, "db", "upgrade")
+    assert "(head)" in run(*flask, "db", "current")
+    worker = """
+import sys
+from app import create_app
+app = create_app()
+assert app.test_client().get("/login").status_code in (200, 302)
+print(sorted(m for m in ("alembic", "zxcvbn") if m in sys.modules))
+from app.auth.services import password_problem
+print(password_problem("correct horse battery staple") is None, "zxcvbn" in sys.modules)
+"""
+    assert run(sys.executable, "-c", worker).splitlines() == ["[]", "True True"]

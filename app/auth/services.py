@@ -11,7 +11,6 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from zxcvbn import zxcvbn
 
 from app import models_base
 from app.audit.services import acting
@@ -96,7 +95,10 @@ def password_problem(password: str, email: str = "") -> str | None:
         return ngettext(
             "Use at most %(num)d character.", "Use at most %(num)d characters.", PASSWORD_MAX
         )
-    # zxcvbn is slow on very long input and only needs the start to judge it.
+    # Imported here: its word lists are 12 MB that a web worker needs only when a password is
+    # set. It is slow on very long input and only needs the start to judge it.
+    from zxcvbn import zxcvbn
+
     verdict = zxcvbn(password[:64], user_inputs=[email, *email.split("@"), "huquq"])
     if verdict["score"] < MIN_STRENGTH:
         feedback = verdict["feedback"]
