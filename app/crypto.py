@@ -119,13 +119,17 @@ def seal(key: bytes, plaintext: str | None, context: str) -> bytes | None:
 def unseal(key: bytes, sealed: bytes | None, context: str) -> str | None:
     if sealed is None:
         return None
-    if sealed[:1] != VERSION:
+    return _opened(_aead(key), sealed, 1, context).decode()
+
+
+def _opened(aead: AESGCM, sealed: bytes, header: int, context: str) -> bytes:
+    """The plaintext of ``sealed``: a version byte and ``header - 1`` more bytes, then the
+    nonce, then the ciphertext with its tag."""
+    if sealed[0] != VERSION[0]:
         raise KeyError_("unknown ciphertext version")
     try:
-        return (
-            _aead(key)
-            .decrypt(sealed[1 : 1 + NONCE], sealed[1 + NONCE :], context.encode())
-            .decode()
+        return aead.decrypt(
+            sealed[header : header + NONCE], sealed[header + NONCE :], context.encode()
         )
     except InvalidTag:
         raise KeyError_(f"{context}: cannot be decrypted with this key") from None
@@ -146,12 +150,35 @@ def unwrap(wrapped: bytes, context: str, ring: Keys | None = None) -> bytes:
     ring = ring or keys()
     if wrapped[1:5] != ring.key_id:
         raise KeyError_("this data key was wrapped by another master key")
-    try:
-        return _aead(ring.master).decrypt(
-            wrapped[5 : 5 + NONCE], wrapped[5 + NONCE :], context.encode()
-        )
-    except InvalidTag:
-        raise KeyError_(f"{context}: the master key does not open it") from None
+    return _opened(_aead(ring.master), wrapped, 5, context)
+
+
+class Opener:
+    """Opens the sealed values of many rows in a row (an export): the master key's cipher is
+    made once, and a client's key is unwrapped once for a run of that client's rows. Nothing
+    is cached beyond the last client, so a long export neither grows nor keeps keys."""
+
+    def __init__(self, ring: Keys | None = None) -> None:
+        ring = ring or keys()
+        self._master, self._key_id = _aead(ring.master), ring.key_id
+        self._wrapped, self._cipher = None, None
+
+    def client(self, wrapped: bytes | None, pseudonym: str) -> AESGCM | None:
+        """The cipher of this client's data key; None once the client's data was erased."""
+        if wrapped is None:
+            return None
+        if wrapped != self._wrapped:
+            if wrapped[1:5] != self._key_id:
+                raise KeyError_("this data key was wrapped by another master key")
+            key = _opened(self._master, wrapped, 5, f"clients.data_key.{pseudonym}")
+            self._wrapped, self._cipher = wrapped, AESGCM(key)
+        return self._cipher
+
+    @staticmethod
+    def open(cipher: AESGCM | None, sealed: bytes | None, context: str) -> str | None:
+        if cipher is None or sealed is None:
+            return None
+        return _opened(cipher, sealed, 1, context).decode()
 
 
 def blind(kind: str, token: str, ring: Keys | None = None) -> bytes:

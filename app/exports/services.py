@@ -5,9 +5,10 @@ from datetime import date
 
 from app.audit.services import acting, record_event
 from app.auth.models import User
-from app.database import reattach
-from app.exports.csvfile import lines
-from app.exports.queries import CASE_HEADERS, case_export_query, case_rows, sealed_row
+from app.crypto import Opener
+from app.database import begin_reading, reattach
+from app.exports.csvfile import text_lines
+from app.exports.queries import CASE_HEADERS, case_batches, case_export_query, opened_rows
 from app.extensions import db
 
 
@@ -21,20 +22,23 @@ def export_cases(
     """The cases CSV a line at a time (pseudonymised unless ``identified``). When the last
     line is out, or the download is cut off, the export is recorded in the audit trail: who,
     the filters, how many rows, identified or not, and whether it was complete."""
+    begin_reading()
     viewer, by = reattach(viewer), reattach(by)
     sent, complete = 0, False
 
-    def counted(rows):
+    def opened(batches):
         nonlocal sent
-        for row in rows:
-            sent += 1
-            yield row
+        opener = Opener()
+        for batch in batches:
+            sent += len(batch)  # handed over: a download cut off after it still counts it
+            yield opened_rows(batch, opener, identified)
 
+    batches = case_batches(case_export_query(filters, viewer))
     try:
-        raw = case_rows(case_export_query(filters, viewer))
-        yield from lines(CASE_HEADERS, counted(sealed_row(row, identified) for row in raw))
+        yield from text_lines(CASE_HEADERS, opened(batches))
         complete = True
     finally:
+        batches.close()  # the reading stops, and its cursor closes, before the transaction ends
         # The read is over; the record is a short write of its own (on SQLite it then takes the
         # write lock cleanly instead of upgrading a long read).
         db.session.rollback()
