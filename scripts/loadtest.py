@@ -7,7 +7,6 @@ Prints requests, errors, "database is locked" lines in the server's log, latenci
 every case written is there. Exits non-zero on any error or loss. Traffic goes to 127.0.0.1 only.
 """
 
-import http.cookiejar
 import re
 import sqlite3
 import statistics
@@ -15,53 +14,15 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.liveserver import prepare, serving
+from tests.liveserver import Person, prepare, serving
 
 PASSWORD = "load test passphrase here"
 WRITERS = READERS = 8
 NOTES = "SELECT count(*) FROM timeline_entries WHERE kind = 'note'"
-TOKEN = re.compile(r'name="(csrf_token|client-csrf_token)"[^>]*value="([^"]+)"')
-
-
-class Person:
-    def __init__(self, base: str) -> None:
-        self.base = base
-        self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
-        )
-        self.latencies: list[float] = []
-        self.errors: list[str] = []
-
-    def call(self, path: str, data: dict | None = None) -> str:
-        body = urllib.parse.urlencode(data).encode() if data is not None else None
-        start = time.perf_counter()
-        try:
-            with self.opener.open(self.base + path, body, timeout=60) as response:
-                text = response.read().decode()
-        except urllib.error.HTTPError as error:
-            text = error.read().decode(errors="replace")
-            if error.code >= 500 or error.code == 400:
-                self.errors.append(f"{error.code} {path}")
-        except OSError as error:
-            self.errors.append(f"{type(error).__name__} {path}")
-            text = ""
-        self.latencies.append(time.perf_counter() - start)
-        return text
-
-    def token(self, html: str) -> dict:
-        found = TOKEN.findall(html)
-        return {found[-1][0]: found[-1][1]} if found else {}
-
-    def log_in(self, email: str) -> None:
-        page = self.call("/login")
-        self.call("/login", {**self.token(page), "email": email, "password": PASSWORD})
 
 
 def writer(person: Person, until: float, made: list, notes: list, n: int) -> None:
@@ -118,10 +79,10 @@ def main(seconds: int) -> int:
     with sqlite3.connect(database) as connection:
         notes_before = connection.execute(NOTES).fetchone()[0]
     log = folder / "gunicorn.log"
-    with serving(env, log, workers=3, threads=4) as base:
-        people = [Person(base) for _ in users]
+    with serving(env, log, workers=3, threads=4) as served:
+        people = [Person(served.base) for _ in users]
         for person, email in zip(people, users, strict=True):
-            person.log_in(email)
+            person.log_in(email, PASSWORD)
         until = time.monotonic() + seconds
         made: list[str] = []
         notes: list[str] = []

@@ -1,22 +1,42 @@
-"""A real Huquq for the browser tests and the load test: a fresh SQLite instance made by the
-command line (migrations, users, demo cases) and gunicorn serving it on a free local port."""
+"""A real Huquq for the browser tests, the load test and the benchmark: a fresh SQLite instance
+made by the command line (migrations, users, demo cases), gunicorn serving it on a free local
+port, and a person who visits it without a browser."""
 
+import http.cookiejar
 import os
+import re
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+TOKEN = re.compile(r'name="(csrf_token|client-csrf_token)"[^>]*value="([^"]+)"')
 
 
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def flask_command(env: dict, *args: str, stdin: str | None = None) -> None:
+    """``flask --app wsgi ARGS`` in the environment ``env``."""
+    subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", *args],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        input=stdin,
+        text=True,
+    )
 
 
 def prepare(folder: Path, users: dict[str, str], password: str, cases: int, seed: int) -> dict:
@@ -28,28 +48,26 @@ def prepare(folder: Path, users: dict[str, str], password: str, cases: int, seed
         "DATABASE_URL": f"sqlite:///{folder / 'live.sqlite3'}",
     }
 
-    def flask(*args: str, stdin: str | None = None) -> None:
-        subprocess.run(
-            [sys.executable, "-m", "flask", "--app", "wsgi", *args],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
-            input=stdin,
-            text=True,
-        )
-
-    flask("db", "upgrade")
+    flask_command(env, "db", "upgrade")
     for email, role in users.items():
-        flask("users", "create", email, "--role", role, stdin=password + "\n")
-    flask("demo", "seed", "--cases", str(cases), "--seed", str(seed))
+        flask_command(env, "users", "create", email, "--role", role, stdin=password + "\n")
+    flask_command(env, "demo", "seed", "--cases", str(cases), "--seed", str(seed))
     return env
+
+
+@dataclass(frozen=True)
+class Served:
+    base: str  # http://127.0.0.1:PORT
+    pid: int  # gunicorn's master process
+
+    def worker_pids(self) -> list[int]:
+        children = Path(f"/proc/{self.pid}/task/{self.pid}/children").read_text()
+        return [int(pid) for pid in children.split()]
 
 
 @contextmanager
 def serving(env: dict, log: Path, workers: int, threads: int | None = None):
-    """gunicorn with ``gunicorn.conf.py``, up and answering /healthz, its error log in ``log``;
-    yields its base URL."""
+    """gunicorn with ``gunicorn.conf.py``, up and answering /healthz, its error log in ``log``."""
     port = free_port()
     command = [
         *(sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py"),
@@ -72,7 +90,52 @@ def serving(env: dict, log: Path, workers: int, threads: int | None = None):
         else:
             server.kill()
             raise RuntimeError(f"the server did not start: {log.read_text()[-2000:]}")
-        yield base
+        yield Served(base, server.pid)
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+class Person:
+    """Someone using the served app through its pages: cookies kept, CSRF tokens taken from
+    each form, every error and latency noted."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+        )
+        self.latencies: list[float] = []
+        self.errors: list[str] = []
+
+    def call(self, path: str, data: dict | None = None) -> str:
+        body = urllib.parse.urlencode(data).encode() if data is not None else None
+        start = time.perf_counter()
+        try:
+            with self.opener.open(self.base + path, body, timeout=60) as response:
+                text = response.read().decode()
+        except urllib.error.HTTPError as error:
+            text = error.read().decode(errors="replace")
+            if error.code >= 500 or error.code == 400:
+                self.errors.append(f"{error.code} {path}")
+        except OSError as error:
+            self.errors.append(f"{type(error).__name__} {path}")
+            text = ""
+        self.latencies.append(time.perf_counter() - start)
+        return text
+
+    def download(self, path: str) -> int:
+        """The bytes of a (large) download, counted and dropped as they arrive."""
+        size = 0
+        with self.opener.open(self.base + path, timeout=600) as response:
+            while chunk := response.read(1 << 16):
+                size += len(chunk)
+        return size
+
+    def token(self, html: str) -> dict:
+        found = TOKEN.findall(html)
+        return {found[-1][0]: found[-1][1]} if found else {}
+
+    def log_in(self, email: str, password: str) -> None:
+        page = self.call("/login")
+        self.call("/login", {**self.token(page), "email": email, "password": password})

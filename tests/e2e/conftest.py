@@ -28,8 +28,8 @@ def live_server(tmp_path_factory):
     folder = tmp_path_factory.mktemp("live")
     users = {f"{role}@example.org": role for role in ("volunteer", "coordinator", "admin")}
     env = prepare(folder, users, PASSWORD, cases=300, seed=2)
-    with serving(env, folder / "gunicorn.log", workers=2) as base:
-        yield base
+    with serving(env, folder / "gunicorn.log", workers=2) as served:
+        yield served.base
 
 
 @pytest.fixture(scope="session")
