@@ -63,8 +63,28 @@ def text_lines(headers: Iterable[str], batches: Iterable[list]) -> Iterator[str]
     is the BOM and the header): rows are written as they are read, so memory stays flat
     whatever the size. Each cell gets the formula guard here, and only here."""
     yield BOM + ",".join(map(_field, headers)) + "\r\n"
+    risky = _RISKY_FIRST
     for rows in batches:
-        yield "".join([",".join([_field(v) if v else "" for v in row]) + "\r\n" for row in rows])
+        # Most cells need nothing: they are told apart inline (a function call per cell would
+        # cost more than all the checks), and only the others go through ``_field``.
+        yield "".join(
+            [
+                ",".join(
+                    [
+                        (
+                            _field(v)
+                            if v[0] in risky or "," in v or '"' in v or "\n" in v or "\r" in v
+                            else v
+                        )
+                        if v
+                        else ""
+                        for v in row
+                    ]
+                )
+                + "\r\n"
+                for row in rows
+            ]
+        )
 
 
 def batched(items: Iterable, size: int) -> Iterator[list]:
