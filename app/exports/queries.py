@@ -166,14 +166,17 @@ def opened_rows(batch: list[tuple], opener: Opener, identified: bool) -> list[tu
         full_name,
     ) in batch:
         cipher = client(wrapped, pseudonym)
-        name = open_(cipher, full_name, f"clients.full_name.{pseudonym}") if identified else None
+        if identified:
+            shown = open_(cipher, full_name, f"clients.full_name.{pseudonym}")
+        else:
+            shown = pseudonym
         cells.append(
             (
                 reference,
                 case_type,
                 opened_on,
                 region,
-                name if identified else pseudonym,
+                shown,
                 citizenship,
                 email,
                 outcome,

@@ -97,6 +97,20 @@ def test_export_uses_the_case_list_filters(client, coordinator, make):
     assert [r["reference"] for r in rows] == [kept.reference]
 
 
+def test_export_by_period_and_status_keeps_the_days_at_both_ends(client, coordinator, make):
+    dates = [date(2024, 12, 31), date(2025, 1, 1), date(2025, 3, 31), date(2025, 4, 1)]
+    made = [make.case(by=coordinator, opened_on=day) for day in dates]
+    make.case(
+        by=coordinator,
+        opened_on=date(2025, 2, 1),
+        outcome="success",
+        closed_on=date(2025, 2, 20),
+    )
+    query = "opened_from=2025-01-01&opened_to=2025-03-31&status=open"
+    rows = _rows(client.get(f"/exports/cases.csv?{query}").data)
+    assert [r["reference"] for r in rows] == [made[1].reference, made[2].reference]
+
+
 def test_every_export_is_audited_with_who_filters_and_rows(client, coordinator, make, app):
     for _ in range(3):
         make.case(by=coordinator, region="Москва")
