@@ -108,7 +108,7 @@ def _iso_date_postgresql(element, compiler, **kw):
     return f"to_char({compiler.process(element.clauses, **kw)}, 'YYYY-MM-DD')"
 
 
-def case_export_query(filters: dict, user: User | None) -> sa.Select:
+def case_export_query(filters: dict, user: User | None, identified: bool = False) -> sa.Select:
     """The case columns for the cases ``user`` may see that match the list's filters, and what
     ``opened_rows`` needs to open the sealed ones; next_deadline is the earliest open
     deadline. In the order the cases were entered: the table is read front to back, and a case
@@ -133,7 +133,7 @@ def case_export_query(filters: dict, user: User | None) -> sa.Select:
             iso_date(next_deadline.c.due_on),
             Case._summary,
             Client.data_key,
-            Client._full_name,
+            Client._full_name if identified else sa.null(),
         )
         .select_from(Case)
         .join(Client, Client.id == Case.client_id)

@@ -33,7 +33,7 @@ def export_cases(
             sent += len(batch)  # handed over: a download cut off after it still counts it
             yield opened_rows(batch, opener, identified)
 
-    batches = case_batches(case_export_query(filters, viewer))
+    batches = case_batches(case_export_query(filters, viewer, identified))
     try:
         yield from text_lines(CASE_HEADERS, opened(batches))
         complete = True
