@@ -67,24 +67,23 @@ def text_lines(headers: Iterable[str], batches: Iterable[list]) -> Iterator[str]
     for rows in batches:
         # Most cells need nothing: they are told apart inline (a function call per cell would
         # cost more than all the checks), and only the others go through ``_field``.
-        yield "".join(
-            [
-                ",".join(
-                    [
-                        (
-                            _field(v)
-                            if v[0] in risky or "," in v or '"' in v or "\n" in v or "\r" in v
-                            else v
-                        )
-                        if v
-                        else ""
-                        for v in row
-                    ]
-                )
-                + "\r\n"
-                for row in rows
-            ]
-        )
+        lines = [
+            ",".join(
+                [
+                    (
+                        _field(v)
+                        if v[0] in risky or "," in v or '"' in v or "\n" in v or "\r" in v
+                        else v
+                    )
+                    if v
+                    else ""
+                    for v in row
+                ]
+            )
+            for row in rows
+        ]
+        lines.append("")  # the last line ends with a line break too
+        yield "\r\n".join(lines)
 
 
 def batched(items: Iterable, size: int) -> Iterator[list]:
