@@ -19,9 +19,9 @@ def _plain(filters: dict) -> dict:
 def export_cases(
     filters: dict, viewer: User | None, identified: bool, by: User | None
 ) -> Iterator[str]:
-    """The cases CSV a line at a time (pseudonymised unless ``identified``). When the last
-    line is out, or the download is cut off, the export is recorded in the audit trail: who,
-    the filters, how many rows, identified or not, and whether it was complete."""
+    """The cases CSV, a batch of rows at a time (pseudonymised unless ``identified``). When
+    the last line is out, or the download is cut off, the export is recorded in the audit
+    trail: who, the filters, how many rows, identified or not, and whether it was complete."""
     begin_reading()
     viewer, by = reattach(viewer), reattach(by)
     sent, complete = 0, False
