@@ -255,17 +255,3 @@ def _no_autoflush(obj):
 
 def new_data_key() -> bytes:
     return secrets.token_bytes(32)
-
-
-def client_key(wrapped: bytes | None, pseudonym: str) -> bytes | None:
-    """A client's data key from its wrapped form (cached: an export meets the same client on
-    many rows). None when the client's data was erased."""
-    if wrapped is None:
-        return None
-    ring = keys()
-    return _unwrap_cached(wrapped, f"clients.data_key.{pseudonym}", ring.master, ring.index)
-
-
-@lru_cache(maxsize=4096)
-def _unwrap_cached(wrapped: bytes, context: str, master: bytes, index: bytes) -> bytes:
-    return unwrap(wrapped, context, Keys(master, index))

@@ -86,10 +86,6 @@ class Migrations:
 
         return Migrate(db=self.db, directory=self.directory, **self.configure_args)
 
-    @property
-    def metadata(self):
-        return self.db.metadata
-
 
 class MigrationCommands(click.Command):
     """``flask db …``: Flask-Migrate's command group, imported only when it is called."""

@@ -22,7 +22,7 @@ from app.clients.countries import CODES
 from app.clients.matching import same_name_key
 from app.clients.models import Client, ClientIndex
 from app.clients.services import create_client, update_client
-from app.crypto import blind, client_key, unseal
+from app.crypto import Opener, blind
 from app.extensions import db
 from app.imports.reading import FileProblem, records
 
@@ -227,7 +227,7 @@ def _existing_cases(references: set) -> dict:
     )
     name = sa.orm.aliased(ClientIndex)
     columns = [getattr(Case, n) for n in CASE_VALUES if n not in ("next_deadline", "summary")]
-    found = {}
+    found, opener = {}, Opener()
     for chunk in _chunks(references):
         query = (
             sa.select(
@@ -248,10 +248,8 @@ def _existing_cases(references: set) -> dict:
         )
         for row in db.session.execute(query):
             values = row._asdict()
-            key = client_key(row.data_key, row.pseudonym)
-            values["summary"] = (
-                unseal(key, row._summary, f"cases.summary.{row.reference}") if key else None
-            )
+            cipher = opener.client(row.data_key, row.pseudonym)
+            values["summary"] = opener.open(cipher, row._summary, f"cases.summary.{row.reference}")
             found[row.reference] = SimpleNamespace(**values)
     return found
 
