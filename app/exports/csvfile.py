@@ -35,7 +35,7 @@ def unguard(text: str) -> str:
     return text[1:] if text.startswith("'") and _formula_like(text[1:]) else text
 
 
-_NEEDS_QUOTES = re.compile(r'[",\r\n]')
+_NEEDS_QUOTES = re.compile(r'[",\r\n]')  # text_lines spells these four out for speed
 
 
 def _field(text: str | None) -> str:
@@ -67,7 +67,7 @@ def text_lines(headers: Iterable[str], batches: Iterable[list]) -> Iterator[str]
     for rows in batches:
         # Most cells need nothing: they are told apart inline (a function call per cell would
         # cost more than all the checks), and only the others go through ``_field``.
-        lines = [
+        written = [
             ",".join(
                 [
                     (
@@ -82,8 +82,8 @@ def text_lines(headers: Iterable[str], batches: Iterable[list]) -> Iterator[str]
             )
             for row in rows
         ]
-        lines.append("")  # the last line ends with a line break too
-        yield "\r\n".join(lines)
+        written.append("")  # the last line ends with a line break too
+        yield "\r\n".join(written)
 
 
 def batched(items: Iterable, size: int) -> Iterator[list]:
