@@ -18,7 +18,7 @@ from flask import Response, stream_with_context
 
 BOM = "\ufeff"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-_RISKY_FIRST = frozenset("".join(FORMULA_STARTS) + "'")  # a cell starting otherwise is safe
+RISKY_FIRST = frozenset("".join(FORMULA_STARTS) + "'")  # a cell starting otherwise is safe
 
 
 def _formula_like(text: str) -> bool:
@@ -35,14 +35,15 @@ def unguard(text: str) -> str:
     return text[1:] if text.startswith("'") and _formula_like(text[1:]) else text
 
 
-_NEEDS_QUOTES = re.compile(r'[",\r\n]')  # text_lines spells these four out for speed
+_QUOTED = '",\r\n'  # a cell holding one of these is quoted; rows_text spells them out for speed
+_NEEDS_QUOTES = re.compile(f"[{re.escape(_QUOTED)}]")
 
 
-def _field(text: str | None) -> str:
+def field(text: str | None) -> str:
     """One cell as written: empty for none, guarded, quoted where it must be."""
     if not text:
         return ""
-    if text[0] in _RISKY_FIRST:
+    if text[0] in RISKY_FIRST:
         text = guard(text)
     return '"' + text.replace('"', '""') + '"' if _NEEDS_QUOTES.search(text) else text
 
@@ -58,32 +59,50 @@ def lines(headers: Iterable[str], rows: Iterable[Iterable], batch: int = 500) ->
     return text_lines(headers, batched(([_text(v) for v in row] for row in rows), batch))
 
 
+def header(headers: Iterable[str]) -> str:
+    """The file's first chunk: the BOM and the header row."""
+    return BOM + ",".join(map(field, headers)) + "\r\n"
+
+
 def text_lines(headers: Iterable[str], batches: Iterable[list]) -> Iterator[str]:
     """The file in one chunk per batch of rows whose cells are text or None (the first chunk
     is the BOM and the header): rows are written as they are read, so memory stays flat
-    whatever the size. Each cell gets the formula guard here, and only here."""
-    yield BOM + ",".join(map(_field, headers)) + "\r\n"
-    risky = _RISKY_FIRST
+    whatever the size."""
+    yield header(headers)
     for rows in batches:
-        # Most cells need nothing: they are told apart inline (a function call per cell would
-        # cost more than all the checks), and only the others go through ``_field``.
-        written = [
-            ",".join(
-                [
-                    (
-                        _field(v)
-                        if v[0] in risky or "," in v or '"' in v or "\n" in v or "\r" in v
-                        else v
-                    )
-                    if v
-                    else ""
-                    for v in row
-                ]
-            )
-            for row in rows
-        ]
-        written.append("")  # the last line ends with a line break too
-        yield "\r\n".join(written)
+        yield rows_text(rows)
+
+
+def rows_text(rows: list) -> str:
+    """A batch of rows of text-or-None cells, each line ending with a line break."""
+    risky = RISKY_FIRST
+    # Most cells need nothing: they are told apart inline (a function call per cell would
+    # cost more than all the checks), and only the others go through ``field``.
+    written = [
+        ",".join(
+            [
+                (field(v) if v[0] in risky or "," in v or '"' in v or "\n" in v or "\r" in v else v)
+                if v
+                else ""
+                for v in row
+            ]
+        )
+        for row in rows
+    ]
+    written.append("")  # the last line ends with a line break too
+    return "\r\n".join(written)
+
+
+# A cell that needs quoting, or that starts (after the \0 that ``plain`` puts before each cell)
+# with a character the guard looks at.
+_NOT_PLAIN = re.compile(f"[{re.escape(_QUOTED)}]|\0[{re.escape(''.join(RISKY_FIRST))}]")
+
+
+def plain(cells: Iterable[str]) -> bool:
+    """True when none of these cells needs anything from the writer, so they can be written as
+    they are: one scan over many cells (codes, references) instead of a check per cell. A
+    cell the guard might change (any that starts with ') counts as not plain."""
+    return _NOT_PLAIN.search("\0" + "\0".join(cells)) is None
 
 
 def batched(items: Iterable, size: int) -> Iterator[list]:

@@ -3,6 +3,8 @@
 import queue
 import threading
 from collections.abc import Iterator
+from itertools import chain
+from operator import itemgetter
 
 import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
@@ -13,6 +15,7 @@ from app.cases.models import Case, Deadline
 from app.cases.queries import case_conditions
 from app.clients.models import Client
 from app.crypto import Opener
+from app.exports.csvfile import RISKY_FIRST, field, plain, rows_text
 from app.extensions import db
 from app.reports.metrics import Summary
 from app.reports.queries import Period
@@ -186,6 +189,71 @@ def opened_rows(batch: list[tuple], opener: Opener, identified: bool) -> list[tu
             )
         )
     return cells
+
+
+_CODES = itemgetter(0, 1, 4, 5)  # reference, case_type, pseudonym, citizenship
+
+
+class CaseLines:
+    """Writes batches of ``case_export_query`` rows as CSV text, opening the sealed cells on
+    the way. Written for speed, as it runs once per exported case:
+    - the code cells (reference, case type, pseudonym code, citizenship) are shown to need
+      nothing for a whole batch at once and written as they are; a batch where one is not
+      plain goes through the general writer instead, so nothing here relies on how the codes
+      were made;
+    - the outcome is one of a few words (the database checks it), dates are YYYY-MM-DD;
+    - a region or an email is written once and remembered (there are few of them);
+    - the summary, and the name in an identified export, are checked as they are opened."""
+
+    REMEMBERED = 4096  # regions and emails; past this many the memory starts again
+
+    def __init__(self, opener: Opener, identified: bool) -> None:
+        self.opener, self.identified = opener, identified
+        self.written: dict = {}
+
+    def __call__(self, batch: list[tuple]) -> str:
+        if not plain(chain.from_iterable(map(_CODES, batch))):
+            return rows_text(opened_rows(batch, self.opener, self.identified))
+        if len(self.written) > self.REMEMBERED:
+            self.written.clear()
+        client, open_, identified = self.opener.client, self.opener.open, self.identified
+        written, risky = self.written, RISKY_FIRST
+        lines = []
+        for (
+            reference,
+            case_type,
+            opened_on,
+            region,
+            pseudonym,
+            citizenship,
+            email,
+            outcome,
+            closed_on,
+            next_deadline,
+            summary,
+            wrapped,
+            full_name,
+        ) in batch:
+            cipher = client(wrapped, pseudonym)
+            if identified:
+                name = field(open_(cipher, full_name, f"clients.full_name.{pseudonym}"))
+            else:
+                name = pseudonym
+            text = open_(cipher, summary, f"cases.summary.{reference}")
+            if not text:
+                text = ""
+            elif text[0] in risky or "," in text or '"' in text or "\n" in text or "\r" in text:
+                text = field(text)
+            if (where := written.get(region)) is None:
+                where = written[region] = field(region)
+            if (who := written.get(email)) is None:
+                who = written[email] = field(email)
+            lines.append(
+                f"{reference},{case_type},{opened_on},{where},{name},{citizenship},{who},"
+                f"{outcome or ''},{closed_on or ''},{next_deadline or ''},{text}"
+            )
+        lines.append("")  # the last line ends with a line break too
+        return "\r\n".join(lines)
 
 
 def case_batches(query: sa.Select, size: int = 1000) -> Iterator[list[tuple]]:

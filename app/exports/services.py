@@ -7,8 +7,8 @@ from app.audit.services import acting, record_event
 from app.auth.models import User
 from app.crypto import Opener
 from app.database import begin_reading, reattach
-from app.exports.csvfile import text_lines
-from app.exports.queries import CASE_HEADERS, case_batches, case_export_query, opened_rows
+from app.exports.csvfile import header
+from app.exports.queries import CASE_HEADERS, CaseLines, case_batches, case_export_query
 from app.extensions import db
 
 
@@ -26,16 +26,13 @@ def export_cases(
     viewer, by = reattach(viewer), reattach(by)
     sent, complete = 0, False
 
-    def opened(batches):
-        nonlocal sent
-        opener = Opener()
-        for batch in batches:
-            sent += len(batch)  # handed over: a download cut off after it still counts it
-            yield opened_rows(batch, opener, identified)
-
+    write = CaseLines(Opener(), identified)
     batches = case_batches(case_export_query(filters, viewer, identified))
     try:
-        yield from text_lines(CASE_HEADERS, opened(batches))
+        yield header(CASE_HEADERS)
+        for batch in batches:
+            sent += len(batch)  # handed over: a download cut off after it still counts it
+            yield write(batch)
         complete = True
     finally:
         batches.close()  # the reading stops, and its cursor closes, before the transaction ends
