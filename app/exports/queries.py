@@ -8,6 +8,7 @@ from operator import itemgetter
 
 import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql.functions import FunctionElement
 
 from app.auth.models import User
@@ -111,38 +112,51 @@ def _iso_date_postgresql(element, compiler, **kw):
     return f"to_char({compiler.process(element.clauses, **kw)}, 'YYYY-MM-DD')"
 
 
-def case_export_query(filters: dict, user: User | None, identified: bool = False) -> sa.Select:
+def case_export_query(
+    filters: dict, user: User | None, identified: bool = False, ids: tuple[int, int] | None = None
+) -> sa.Select:
     """The case columns for the cases ``user`` may see that match the list's filters, and what
     ``opened_rows`` needs to open the sealed ones; next_deadline is the earliest open
     deadline. In the order the cases were entered: the table is read front to back, and a case
-    entered since the last export is found at the end of the next one."""
-    next_deadline = (
-        sa.select(Deadline.case_id, sa.func.min(Deadline.due_on).label("due_on"))
-        .where(Deadline.is_open)
-        .group_by(Deadline.case_id)
-        .subquery()
-    )
+    entered since the last export is found at the end of the next one. ``ids``: only the
+    cases from the first to the last id given (a part of a long export)."""
+    cases = case_conditions(filters, user)
+    if ids is None:
+        next_deadline = sa.select(Deadline.case_id, sa.func.min(Deadline.due_on).label("due_on"))
+        next_deadline = next_deadline.where(Deadline.is_open)
+    else:  # a part: its cases' deadlines by case id, not every open deadline for each part
+        cases.append(Case.id.between(*ids))
+        due_on = sa.func.min(sa.case((Deadline.is_open, Deadline.due_on))).label("due_on")
+        next_deadline = sa.select(Deadline.case_id, due_on)
+        next_deadline = next_deadline.where(Deadline.case_id.between(*ids))
+    next_deadline = next_deadline.group_by(Deadline.case_id).subquery()
+    client, joined = Client, Client.id == Case.client_id
+    if ids is not None and db.engine.dialect.name == "postgresql":
+        # Looked up case by case: PostgreSQL would otherwise read every client for each part.
+        # (OFFSET 0 keeps the planner from turning the lookup back into a join.)
+        lookup = sa.select(Client).where(Client.id == Case.client_id).offset(0).lateral()
+        client, joined = aliased(Client, lookup), sa.true()
     return (
         sa.select(
             Case.reference,
             Case.case_type,
             iso_date(Case.opened_on),
             Case.region,
-            Client.pseudonym,
-            Client.citizenship,
+            client.pseudonym,
+            client.citizenship,
             User.email,
             Case.outcome,
             iso_date(Case.closed_on),
             iso_date(next_deadline.c.due_on),
             Case._summary,
-            Client.data_key,
-            Client._full_name if identified else sa.null(),
+            client.data_key,
+            client._full_name if identified else sa.null(),
         )
         .select_from(Case)
-        .join(Client, Client.id == Case.client_id)
+        .join(client, joined)
         .outerjoin(User, User.id == Case.assigned_to_id)
         .outerjoin(next_deadline, next_deadline.c.case_id == Case.id)
-        .where(*case_conditions(filters, user))
+        .where(*cases)
         .order_by(Case.id)
     )
 
@@ -257,32 +271,42 @@ class CaseLines:
 
 
 def case_batches(query: sa.Select, size: int = 1000) -> Iterator[list[tuple]]:
-    """The rows in batches from the database driver's own cursor: SQLAlchemy compiles the
-    query and its parameters, then steps aside (its work per row would cost more than the
-    reading does). Memory stays flat whatever the number of rows.
-
-    PostgreSQL: a server-side cursor planned for every row (by default it is planned for the
-    first tenth: nested loops, costly per fetch) and without JIT (compiling the plan costs more
-    than it saves on a stream), rows in binary form (the sealed columns arrive as bytes, not as
-    hex to decode); the next batch is fetched in a thread while this one is being written, so
-    the server works while Python does."""
+    """The rows in batches from the database driver's own cursor on the session's connection:
+    SQLAlchemy compiles the query and its parameters, then steps aside (its work per row would
+    cost more than the reading does). Memory stays flat whatever the number of rows."""
     connection = db.session.connection()
-    compiled = query.compile(dialect=connection.dialect)
-    params = _driver_params(compiled, connection.dialect)
-    driver = connection.connection.dbapi_connection
-    if connection.dialect.name != "postgresql":
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("SET LOCAL cursor_tuple_fraction = 1.0")
+        connection.exec_driver_sql("SET LOCAL jit = off")
+    sql, params = statement(query, connection.dialect)
+    return driver_batches(connection.connection.dbapi_connection, sql, params, size)
+
+
+def statement(query: sa.Select, dialect) -> tuple[str, dict | list]:
+    """The query's SQL and parameters as the database driver takes them."""
+    compiled = query.compile(dialect=dialect)
+    return compiled.string, _driver_params(compiled, dialect)
+
+
+def driver_batches(driver, sql: str, params, size: int = 1000) -> Iterator[list[tuple]]:
+    """``sql``'s rows in batches from a driver connection (sqlite3 or psycopg).
+
+    PostgreSQL (the caller has set cursor_tuple_fraction = 1, for a plan made for every row and
+    not the first tenth, and jit off, as compiling the plan costs more than it saves on a
+    stream): a server-side cursor, rows in binary form (the sealed columns arrive as bytes, not
+    as hex to decode); the next batch is fetched in a thread while this one is being written,
+    so the server works while Python does."""
+    if not hasattr(driver, "pgconn"):
         cursor = driver.cursor()
         try:
-            cursor.execute(compiled.string, params)
+            cursor.execute(sql, params)
             while rows := cursor.fetchmany(size):
                 yield rows
         finally:
             cursor.close()
         return
-    connection.exec_driver_sql("SET LOCAL cursor_tuple_fraction = 1.0")
-    connection.exec_driver_sql("SET LOCAL jit = off")
     with driver.cursor(name="huquq_export", binary=True) as cursor:
-        cursor.execute(compiled.string, params)
+        cursor.execute(sql, params)
         yield from fetched_ahead(lambda: cursor.fetchmany(size))
 
 

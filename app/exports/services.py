@@ -5,10 +5,10 @@ from datetime import date
 
 from app.audit.services import acting, record_event
 from app.auth.models import User
-from app.crypto import Opener
 from app.database import begin_reading, reattach
 from app.exports.csvfile import header
-from app.exports.queries import CASE_HEADERS, CaseLines, case_batches, case_export_query
+from app.exports.parts import written_cases
+from app.exports.queries import CASE_HEADERS
 from app.extensions import db
 
 
@@ -26,16 +26,15 @@ def export_cases(
     viewer, by = reattach(viewer), reattach(by)
     sent, complete = 0, False
 
-    write = CaseLines(Opener(), identified)
-    batches = case_batches(case_export_query(filters, viewer, identified))
+    written = written_cases(filters, viewer, identified)
     try:
         yield header(CASE_HEADERS)
-        for batch in batches:
-            sent += len(batch)  # handed over: a download cut off after it still counts it
-            yield write(batch)
+        for rows, lines in written:
+            sent += rows  # handed over: a download cut off after it still counts them
+            yield lines
         complete = True
     finally:
-        batches.close()  # the reading stops, and its cursor closes, before the transaction ends
+        written.close()  # the reading stops, and its cursors close, before the transaction ends
         # The read is over; the record is a short write of its own (on SQLite it then takes the
         # write lock cleanly instead of upgrading a long read).
         db.session.rollback()
