@@ -101,10 +101,13 @@ def test_regions_and_emails_are_written_as_any_other_cell(client, coordinator, m
 
 def test_a_code_changed_behind_the_apps_back_is_still_guarded(client, coordinator, make, app):
     """Codes are written as they are only where the export has checked they need nothing."""
-    make.case(by=coordinator)
+    changed = make.case(by=coordinator)
     make.case(by=coordinator)
     with app.app_context():
-        db.session.execute(sa.text("UPDATE clients SET citizenship = '=1' WHERE id = 1"))
+        db.session.execute(
+            sa.text("UPDATE clients SET citizenship = '=1' WHERE id = :id"),
+            {"id": changed.client_id},
+        )
         db.session.commit()
     rows = _rows(client.get("/exports/cases.csv").data)
     assert [row["citizenship"] for row in rows] == ["'=1", "TJ"]
