@@ -43,6 +43,9 @@ class Config:
     HUQUQ_MASTER_KEY = os.environ.get("HUQUQ_MASTER_KEY")
     HUQUQ_INDEX_KEY = os.environ.get("HUQUQ_INDEX_KEY")
     HUQUQ_KEY_FILE = os.environ.get("HUQUQ_KEY_FILE", str(INSTANCE / "huquq.keys"))
+    # A long cases export is read in parts by this many helper processes (app/exports/parts.py);
+    # unset: one per processor, at most 4; 0 or 1: none.
+    HUQUQ_EXPORT_HELPERS = os.environ.get("HUQUQ_EXPORT_HELPERS")
     BABEL_DEFAULT_LOCALE = "en"  # the source language; the browser or the user picks Russian
     BABEL_TRANSLATION_DIRECTORIES = str(ROOT / "translations")
     BABEL_DEFAULT_TIMEZONE = os.environ.get("HUQUQ_TIMEZONE", "Europe/Moscow")

@@ -201,7 +201,10 @@ def _resident_mb(pid: int) -> float:
 
 def _helpers_mb(pid: int) -> float:
     """The largest resident memory among a process's children (the export's helpers)."""
-    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    children = []  # helpers are forked by the thread serving the download
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(FileNotFoundError):
+            children += (task / "children").read_text().split()
     sizes = []
     for child in children:
         with contextlib.suppress(FileNotFoundError):  # gone since the list was read

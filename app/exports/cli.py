@@ -46,7 +46,7 @@ cases_cli = AppGroup("cases", help="Export and import cases as CSV.")
 )
 def export_command(identified: bool, output: str | None) -> None:
     """The cases CSV (SPEC's columns), pseudonymised unless --identified."""
-    chunks = (line.encode("utf-8") for line in export_cases({}, None, identified, by=None))
+    chunks = export_cases({}, None, identified, by=None)
     if output is None:
         for chunk in chunks:
             click.echo(chunk, nl=False)

@@ -116,8 +116,8 @@ def batched(items: Iterable, size: int) -> Iterator[list]:
         yield pending
 
 
-def download(filename: str, chunks: Iterable[str]) -> Response:
-    """A streamed CSV download of ready-made lines."""
+def download(filename: str, chunks: Iterable[str] | Iterable[bytes]) -> Response:
+    """A streamed CSV download of ready-made lines (text, or UTF-8)."""
     response = Response(stream_with_context(chunks), content_type="text/csv; charset=utf-8")
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

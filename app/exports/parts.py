@@ -74,7 +74,7 @@ def parts_wanted(filters: dict, viewer: User | None) -> tuple[int, list[tuple[in
 
 def written_cases(
     filters: dict, viewer: User | None, identified: bool
-) -> Iterator[tuple[int, str]]:
+) -> Iterator[tuple[int, bytes]]:
     """(rows, lines) of the cases export, a batch or a part at a time: in parts by helper
     processes when the export is long and there are processors for them, else here, batch by
     batch."""
@@ -87,15 +87,16 @@ def written_cases(
     batches = case_batches(case_export_query(filters, viewer, identified))
     try:
         for batch in batches:
-            yield len(batch), write(batch)
+            yield len(batch), write(batch).encode()
     finally:
         batches.close()
 
 
 def text_in_parts(
     parts: Iterator[sa.Select], identified: bool, helpers: int
-) -> Iterator[tuple[int, str]]:
-    """(rows, lines) for each query of ``parts``, in order, written by helper processes."""
+) -> Iterator[tuple[int, bytes]]:
+    """(rows, lines) for each query of ``parts``, in order, written by helper processes (in
+    UTF-8: bytes cross between processes as they are, text would be encoded and decoded)."""
     connection = db.session.connection()
     dialect = connection.dialect
     target = target_of(connection)
@@ -164,10 +165,10 @@ def connect(target: tuple):
     return driver
 
 
-def _write_part(sql: str, params) -> tuple[int, str]:
+def _write_part(sql: str, params) -> tuple[int, bytes]:
     driver, write = _helper["driver"], _helper["write"]
     rows, lines = 0, []
     for batch in driver_batches(driver, sql, params):
         rows += len(batch)
         lines.append(write(batch))
-    return rows, "".join(lines)
+    return rows, "".join(lines).encode()

@@ -18,17 +18,18 @@ def _plain(filters: dict) -> dict:
 
 def export_cases(
     filters: dict, viewer: User | None, identified: bool, by: User | None
-) -> Iterator[str]:
-    """The cases CSV, a batch of rows at a time (pseudonymised unless ``identified``). When
-    the last line is out, or the download is cut off, the export is recorded in the audit
-    trail: who, the filters, how many rows, identified or not, and whether it was complete."""
+) -> Iterator[bytes]:
+    """The cases CSV in UTF-8, a batch of rows (or a part) at a time, pseudonymised unless
+    ``identified``. When the last line is out, or the download is cut off, the export is
+    recorded in the audit trail: who, the filters, how many rows, identified or not, and
+    whether it was complete."""
     begin_reading()
     viewer, by = reattach(viewer), reattach(by)
     sent, complete = 0, False
 
     written = written_cases(filters, viewer, identified)
     try:
-        yield header(CASE_HEADERS)
+        yield header(CASE_HEADERS).encode()
         for rows, lines in written:
             sent += rows  # handed over: a download cut off after it still counts them
             yield lines

@@ -223,7 +223,7 @@ def _bulk_cases(app, n: int, start: int = 0) -> None:
 def _peak_while_exporting(app) -> tuple[int, int]:
     with app.app_context():
         tracemalloc.start()
-        rows = sum(chunk.count("\r\n") for chunk in export_cases({}, None, False, by=None)) - 1
+        rows = sum(chunk.count(b"\r\n") for chunk in export_cases({}, None, False, by=None)) - 1
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
     return rows, peak
@@ -278,8 +278,8 @@ def test_a_download_cut_off_midway_is_recorded_and_stops_reading(app):
         event = db.session.execute(
             sa.select(AuditEvent).where(AuditEvent.action == "export")
         ).scalar_one()
-    sent = first.count("\r\n")
-    assert header.startswith("\ufeffreference,") and 0 < sent < 5_000
+    sent = first.count(b"\r\n")
+    assert header.decode().startswith("\ufeffreference,") and 0 < sent < 5_000
     assert event.changes["complete"][1] is False and event.changes["rows"][1] == sent
     assert not [t for t in threading.enumerate() if t.name == "export-reader"]
 
@@ -307,7 +307,7 @@ def test_a_command_line_export_lets_others_save_while_it_reads(tmp_path):
         _bulk_cases(app, 5_000)
         with app.app_context():
             chunks = export_cases({}, None, False, by=None)
-            sent = next(chunks).count("\r\n") + next(chunks).count("\r\n")  # more to come
+            sent = next(chunks).count(b"\r\n") + next(chunks).count(b"\r\n")  # more to come
             other = sqlite3.connect(tmp_path / "reading.sqlite3", timeout=0.5)
             try:
                 other.execute("BEGIN IMMEDIATE")
@@ -315,7 +315,7 @@ def test_a_command_line_export_lets_others_save_while_it_reads(tmp_path):
                 other.commit()
             finally:
                 other.close()
-            assert sent + sum(chunk.count("\r\n") for chunk in chunks) == 5_001  # + header
+            assert sent + sum(chunk.count(b"\r\n") for chunk in chunks) == 5_001  # + header
 
 
 @settings(max_examples=300, deadline=None)

@@ -33,7 +33,7 @@ def _export(app, helpers: int, filters: dict | None = None, identified: bool = F
     with app.app_context():
         if helpers:
             assert parts.parts_wanted(filters or {}, None)[0] == helpers
-        return "".join(export_cases(filters or {}, None, identified, by=None))
+        return b"".join(export_cases(filters or {}, None, identified, by=None)).decode()
 
 
 @pytest.mark.parametrize("identified", [False, True])
@@ -61,7 +61,7 @@ def test_a_download_cut_off_stops_the_helpers_and_is_recorded(seeded):
     with seeded.app_context():
         chunks = export_cases({}, None, False, by=None)
         next(chunks)
-        sent = next(chunks).count("\r\n")
+        sent = next(chunks).count(b"\r\n")
         chunks.close()
         event = db.session.execute(
             sa.select(AuditEvent).where(AuditEvent.action == "export")
@@ -82,7 +82,7 @@ def test_a_value_that_does_not_open_stops_the_export(seeded):
         db.session.commit()
     seeded.config["HUQUQ_EXPORT_HELPERS"] = 2
     with seeded.app_context(), pytest.raises(KeyError_, match="cannot be decrypted"):
-        "".join(export_cases({}, None, False, by=None))
+        b"".join(export_cases({}, None, False, by=None))
 
 
 def test_on_postgresql_helpers_read_the_exporting_transactions_moment(seeded, backend):

@@ -37,7 +37,7 @@ def _file(rows=ROWS, header=HEADER, separator=",", encoding="utf-8-sig") -> byte
 
 
 def _export(identified: bool) -> bytes:
-    return "".join(export_cases({}, None, identified, by=None)).encode("utf-8")
+    return b"".join(export_cases({}, None, identified, by=None))
 
 
 def _snapshot():
