@@ -16,7 +16,7 @@ from app.cases.models import Case, Deadline
 from app.cases.queries import case_conditions
 from app.clients.models import Client
 from app.crypto import Opener
-from app.exports.csvfile import RISKY_FIRST, field, plain, rows_text
+from app.exports.csvfile import RISKY_FIRST, field, plain
 from app.extensions import db
 from app.reports.metrics import Summary
 from app.reports.queries import Period
@@ -116,7 +116,7 @@ def case_export_query(
     filters: dict, user: User | None, identified: bool = False, ids: tuple[int, int] | None = None
 ) -> sa.Select:
     """The case columns for the cases ``user`` may see that match the list's filters, and what
-    ``opened_rows`` needs to open the sealed ones; next_deadline is the earliest open
+    ``CaseLines`` needs to open the sealed ones; next_deadline is the earliest open
     deadline. In the order the cases were entered: the table is read front to back, and a case
     entered since the last export is found at the end of the next one. ``ids``: only the
     cases from the first to the last id given (a part of a long export)."""
@@ -161,50 +161,6 @@ def case_export_query(
     )
 
 
-def opened_rows(batch: list[tuple], opener: Opener, identified: bool) -> list[tuple]:
-    """SPEC's cells for a batch of ``case_export_query`` rows: the summary opened, and the
-    client's name in place of the pseudonym code when ``identified``. Written for speed: it
-    runs once per exported case."""
-    cells = []
-    open_, client = opener.open, opener.client
-    for (
-        reference,
-        case_type,
-        opened_on,
-        region,
-        pseudonym,
-        citizenship,
-        email,
-        outcome,
-        closed_on,
-        next_deadline,
-        summary,
-        wrapped,
-        full_name,
-    ) in batch:
-        cipher = client(wrapped, pseudonym)
-        if identified:
-            shown = open_(cipher, full_name, f"clients.full_name.{pseudonym}")
-        else:
-            shown = pseudonym
-        cells.append(
-            (
-                reference,
-                case_type,
-                opened_on,
-                region,
-                shown,
-                citizenship,
-                email,
-                outcome,
-                closed_on,
-                next_deadline,
-                open_(cipher, summary, f"cases.summary.{reference}"),
-            )
-        )
-    return cells
-
-
 _CODES = itemgetter(0, 1, 4, 5)  # reference, case_type, pseudonym, citizenship
 
 
@@ -212,9 +168,9 @@ class CaseLines:
     """Writes batches of ``case_export_query`` rows as CSV text, opening the sealed cells on
     the way. Written for speed, as it runs once per exported case:
     - the code cells (reference, case type, pseudonym code, citizenship) are shown to need
-      nothing for a whole batch at once and written as they are; a batch where one is not
-      plain goes through the general writer instead, so nothing here relies on how the codes
-      were made;
+      nothing for a whole batch at once and written as they are; in a batch where one is not
+      plain every cell goes through ``field``, so nothing here relies on how the codes were
+      made;
     - the outcome is one of a few words (the database checks it), dates are YYYY-MM-DD;
     - a region or an email is written once and remembered (there are few of them);
     - the summary, and the name in an identified export, are checked as they are opened."""
@@ -226,8 +182,7 @@ class CaseLines:
         self.written: dict = {}
 
     def __call__(self, batch: list[tuple]) -> str:
-        if not plain(chain.from_iterable(map(_CODES, batch))):
-            return rows_text(opened_rows(batch, self.opener, self.identified))
+        codes_plain = plain(chain.from_iterable(map(_CODES, batch)))
         if len(self.written) > self.REMEMBERED:
             self.written.clear()
         client, open_, identified = self.opener.client, self.opener.open, self.identified
@@ -249,21 +204,29 @@ class CaseLines:
             full_name,
         ) in batch:
             cipher = client(wrapped, pseudonym)
-            if identified:
-                name = field(open_(cipher, full_name, f"clients.full_name.{pseudonym}"))
-            else:
-                name = pseudonym
+            shown = (
+                open_(cipher, full_name, f"clients.full_name.{pseudonym}")
+                if identified
+                else pseudonym
+            )
             text = open_(cipher, summary, f"cases.summary.{reference}")
             if not text:
                 text = ""
             elif text[0] in risky or "," in text or '"' in text or "\n" in text or "\r" in text:
                 text = field(text)
+            if not codes_plain:  # every cell as the general writer has it
+                cells = (reference, case_type, opened_on, region, shown, citizenship, email)
+                cells += (outcome, closed_on, next_deadline)
+                lines.append(",".join(map(field, cells)) + "," + text)
+                continue
+            if identified:
+                shown = field(shown)
             if (where := written.get(region)) is None:
                 where = written[region] = field(region)
             if (who := written.get(email)) is None:
                 who = written[email] = field(email)
             lines.append(
-                f"{reference},{case_type},{opened_on},{where},{name},{citizenship},{who},"
+                f"{reference},{case_type},{opened_on},{where},{shown},{citizenship},{who},"
                 f"{outcome or ''},{closed_on or ''},{next_deadline or ''},{text}"
             )
         lines.append("")  # the last line ends with a line break too
