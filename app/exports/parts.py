@@ -37,7 +37,7 @@ from app.exports.queries import (
 )
 from app.extensions import db
 
-PART_IDS = 10_000  # case ids a part covers: a few MB of lines
+PART_IDS = 2_500  # case ids a part covers: half a megabyte of lines
 
 
 def helpers_wanted() -> int:
