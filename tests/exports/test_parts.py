@@ -85,11 +85,10 @@ def test_a_value_that_does_not_open_stops_the_export(seeded):
         b"".join(export_cases({}, None, False, by=None))
 
 
-def test_on_postgresql_helpers_read_the_exporting_transactions_moment(seeded, backend):
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)  # SQLite: see parts.py
+def test_on_postgresql_helpers_read_the_exporting_transactions_moment(seeded):
     """A case saved after the export began is read by a helper as it was when it began,
     however late the helper starts: the file is the database at one moment."""
-    if backend != "postgresql":
-        pytest.skip("SQLite's helpers each read from their own moment (app/exports/parts.py)")
     with seeded.app_context():
         begin_reading()
         target = parts.target_of(db.session.connection())
