@@ -100,8 +100,9 @@ _NOT_PLAIN = re.compile(f"[{re.escape(_QUOTED)}]|\0[{re.escape(''.join(RISKY_FIR
 
 def plain(cells: Iterable[str]) -> bool:
     """True when none of these cells needs anything from the writer, so they can be written as
-    they are: one scan over many cells (codes, references) instead of a check per cell. A
-    cell the guard might change (any that starts with ') counts as not plain."""
+    they are: one scan over many cells (codes, references) instead of a check per cell. It is
+    cautious: a cell the guard might change (any that starts with '), or one holding a NUL
+    before such a character, counts as not plain."""
     return _NOT_PLAIN.search("\0" + "\0".join(cells)) is None
 
 

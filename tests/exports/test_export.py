@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 import sqlalchemy as sa
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from app.audit.models import AuditEvent
@@ -382,8 +382,13 @@ def test_the_cases_writer_writes_what_the_general_writer_does(sealed, identified
 
 
 @given(st.lists(st.text(max_size=8)))
-def test_plain_cells_are_exactly_those_the_writer_leaves_alone(cells):
+@example(["\0\t"])  # a NUL before a formula character: not plain, though written as it is
+@example(["'x"])
+def test_plain_cells_are_those_the_writer_leaves_alone(cells):
+    """Plain means every cell is written as it is; the other way round it is cautious only
+    about a cell that holds a NUL (the mark it puts where a cell starts)."""
+    left_alone = all(field(c) == c and not c.startswith("'") for c in cells)
     if plain(cells):
-        assert all(field(c) == c and not c.startswith("'") for c in cells)
-    else:
-        assert any(field(c) != c or c.startswith("'") for c in cells)
+        assert left_alone
+    elif not any("\0" in c for c in cells):
+        assert not left_alone
