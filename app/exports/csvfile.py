@@ -18,7 +18,7 @@ from flask import Response, stream_with_context
 
 BOM = "\ufeff"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-RISKY_FIRST = frozenset("".join(FORMULA_STARTS) + "'")  # a cell starting otherwise is safe
+_RISKY_FIRST = frozenset("".join(FORMULA_STARTS) + "'")  # a cell starting otherwise is safe
 
 
 def _formula_like(text: str) -> bool:
@@ -43,7 +43,7 @@ def field(text: str | None) -> str:
     """One cell as written: empty for none, guarded, quoted where it must be."""
     if not text:
         return ""
-    if text[0] in RISKY_FIRST:
+    if text[0] in _RISKY_FIRST:
         text = guard(text)
     return '"' + text.replace('"', '""') + '"' if _NEEDS_QUOTES.search(text) else text
 
@@ -75,7 +75,7 @@ def text_lines(headers: Iterable[str], batches: Iterable[list]) -> Iterator[str]
 
 def rows_text(rows: list) -> str:
     """A batch of rows of text-or-None cells, each line ending with a line break."""
-    risky = RISKY_FIRST
+    risky = _RISKY_FIRST
     # Most cells need nothing: they are told apart inline (a function call per cell would
     # cost more than all the checks), and only the others go through ``field``.
     written = [
@@ -95,7 +95,7 @@ def rows_text(rows: list) -> str:
 
 # A cell that needs quoting, or that starts (after the \0 that ``plain`` puts before each cell)
 # with a character the guard looks at.
-_NOT_PLAIN = re.compile(f"[{re.escape(_QUOTED)}]|\0[{re.escape(''.join(RISKY_FIRST))}]")
+_NOT_PLAIN = re.compile(f"[{re.escape(_QUOTED)}]|\0[{re.escape(''.join(_RISKY_FIRST))}]")
 
 
 def plain(cells: Iterable[str]) -> bool:

@@ -155,8 +155,6 @@ def connect(target: tuple):
         driver.read_only = True
         driver.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
         driver.execute(psycopg.sql.SQL("SET TRANSACTION SNAPSHOT {}").format(snapshot))
-        driver.execute("SET cursor_tuple_fraction = 1.0")
-        driver.execute("SET jit = off")
         return driver
     driver = sqlite3.connect(where, isolation_level=None)
     driver.execute("PRAGMA query_only = ON")

@@ -16,7 +16,7 @@ from app.cases.models import Case, Deadline
 from app.cases.queries import case_conditions
 from app.clients.models import Client
 from app.crypto import Opener
-from app.exports.csvfile import RISKY_FIRST, field, plain
+from app.exports.csvfile import field, plain
 from app.extensions import db
 from app.reports.metrics import Summary
 from app.reports.queries import Period
@@ -173,7 +173,7 @@ class CaseLines:
       made;
     - the outcome is one of a few words (the database checks it), dates are YYYY-MM-DD;
     - a region or an email is written once and remembered (there are few of them);
-    - the summary, and the name in an identified export, are checked as they are opened."""
+    - the summary, and the name in an identified export, go through ``field`` as they are opened."""
 
     REMEMBERED = 4096  # regions and emails; past this many the memory starts again
 
@@ -186,7 +186,7 @@ class CaseLines:
         if len(self.written) > self.REMEMBERED:
             self.written.clear()
         client, open_, identified = self.opener.client, self.opener.open, self.identified
-        written, risky = self.written, RISKY_FIRST
+        written = self.written
         lines = []
         for (
             reference,
@@ -209,11 +209,7 @@ class CaseLines:
                 if identified
                 else pseudonym
             )
-            text = open_(cipher, summary, f"cases.summary.{reference}")
-            if not text:
-                text = ""
-            elif text[0] in risky or "," in text or '"' in text or "\n" in text or "\r" in text:
-                text = field(text)
+            text = field(open_(cipher, summary, f"cases.summary.{reference}"))
             if not codes_plain:  # every cell as the general writer has it
                 cells = (reference, case_type, opened_on, region, shown, citizenship, email)
                 cells += (outcome, closed_on, next_deadline)
@@ -238,9 +234,6 @@ def case_batches(query: sa.Select, size: int = 1000) -> Iterator[list[tuple]]:
     SQLAlchemy compiles the query and its parameters, then steps aside (its work per row would
     cost more than the reading does). Memory stays flat whatever the number of rows."""
     connection = db.session.connection()
-    if connection.dialect.name == "postgresql":
-        connection.exec_driver_sql("SET LOCAL cursor_tuple_fraction = 1.0")
-        connection.exec_driver_sql("SET LOCAL jit = off")
     sql, params = statement(query, connection.dialect)
     return driver_batches(connection.connection.dbapi_connection, sql, params, size)
 
@@ -254,11 +247,11 @@ def statement(query: sa.Select, dialect) -> tuple[str, dict | list]:
 def driver_batches(driver, sql: str, params, size: int = 1000) -> Iterator[list[tuple]]:
     """``sql``'s rows in batches from a driver connection (sqlite3 or psycopg).
 
-    PostgreSQL (the caller has set cursor_tuple_fraction = 1, for a plan made for every row and
-    not the first tenth, and jit off, as compiling the plan costs more than it saves on a
-    stream): a server-side cursor, rows in binary form (the sealed columns arrive as bytes, not
-    as hex to decode); the next batch is fetched in a thread while this one is being written,
-    so the server works while Python does."""
+    PostgreSQL (inside the caller's transaction): a server-side cursor planned for every row (by
+    default it is planned for the first tenth: nested loops, costly per fetch) and without JIT
+    (compiling the plan costs more than it saves on a stream), rows in binary form (the sealed
+    columns arrive as bytes, not as hex to decode); the next batch is fetched in a thread while
+    this one is being written, so the server works while Python does."""
     if not hasattr(driver, "pgconn"):
         cursor = driver.cursor()
         try:
@@ -268,6 +261,8 @@ def driver_batches(driver, sql: str, params, size: int = 1000) -> Iterator[list[
         finally:
             cursor.close()
         return
+    driver.execute("SET LOCAL cursor_tuple_fraction = 1.0")
+    driver.execute("SET LOCAL jit = off")
     with driver.cursor(name="huquq_export", binary=True) as cursor:
         cursor.execute(sql, params)
         yield from fetched_ahead(lambda: cursor.fetchmany(size))
