@@ -155,30 +155,27 @@ def unwrap(wrapped: bytes, context: str, ring: Keys | None = None) -> bytes:
 
 class Opener:
     """Opens the sealed values of many rows in a row (an export): the master key's cipher is
-    made once, and a client's key is unwrapped once for a run of that client's rows. Nothing
-    is cached beyond the last client, so a long export neither grows nor keeps keys."""
+    made once, and a client's key is unwrapped once for a run of that client's values.
+    Nothing is cached beyond the last client, so a long export neither grows nor keeps keys."""
 
     def __init__(self, ring: Keys | None = None) -> None:
         ring = ring or keys()
         self._master, self._key_id = _aead(ring.master), ring.key_id
         self._wrapped, self._cipher = None, None
 
-    def client(self, wrapped: bytes | None, pseudonym: str) -> AESGCM | None:
-        """The cipher of this client's data key; None once the client's data was erased."""
-        if wrapped is None:
+    def text(
+        self, wrapped: bytes | None, pseudonym: str, sealed: bytes | None, context: str
+    ) -> str | None:
+        """The plaintext of ``sealed``, sealed with the data key ``wrapped`` of the client
+        ``pseudonym``; None for no value, or once the client's data was erased (no key)."""
+        if wrapped is None or sealed is None:
             return None
         if wrapped != self._wrapped:
             if wrapped[1:5] != self._key_id:
                 raise KeyError_("this data key was wrapped by another master key")
             key = _opened(self._master, wrapped, 5, f"clients.data_key.{pseudonym}")
             self._wrapped, self._cipher = wrapped, AESGCM(key)
-        return self._cipher
-
-    @staticmethod
-    def open(cipher: AESGCM | None, sealed: bytes | None, context: str) -> str | None:
-        if cipher is None or sealed is None:
-            return None
-        return _opened(cipher, sealed, 1, context).decode()
+        return _opened(self._cipher, sealed, 1, context).decode()
 
 
 def blind(kind: str, token: str, ring: Keys | None = None) -> bytes:

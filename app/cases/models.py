@@ -298,6 +298,7 @@ class Deadline(CreatedAtMixin, db.Model):
         sa.CheckConstraint(check_in("status", DEADLINE_STATUSES), name="status"),
         sa.CheckConstraint("(status = 'open') = (resolved_on IS NULL)", name="resolved_with_date"),
         sa.Index(None, "status", "due_on"),
+        sa.Index(None, "status", "case_id", "due_on"),  # each case's next open deadline
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

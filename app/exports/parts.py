@@ -3,9 +3,10 @@
 Opening a sealed summary costs more than everything else an exported row needs (unwrapping the
 client's key, making its cipher, opening the text: three calls into `cryptography`, which keeps
 Python's interpreter lock while it works), so one process cannot go faster than that. A long
-export is cut into parts by case id; helper processes, forked from this one, each read a part
-with a connection of their own and write its lines, and this process hands the parts on in
-order. At most one part per helper, plus one, is waiting at any time, so memory stays flat.
+export is cut into parts by case id; helper processes, forked from this one, read and write
+the parts in turn, each with a connection of its own, and this process hands the parts on in
+order. A finished part waits in its helper's pipe, at most one per helper, so memory stays
+flat.
 
 What each part sees: on PostgreSQL, the helpers import the exporting transaction's snapshot,
 so the file is the database at one moment, as a single reader would give it. On SQLite each
@@ -13,13 +14,14 @@ helper reads from its own moment, taken when it starts, a few milliseconds apart
 in those milliseconds may be written as it was before.
 """
 
+import contextlib
+import fcntl
 import multiprocessing
 import os
 import signal
 import sqlite3
-from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 
 import sqlalchemy as sa
 from flask import current_app
@@ -30,10 +32,9 @@ from app.cases.queries import case_conditions
 from app.crypto import Keys, Opener
 from app.exports.queries import (
     CaseLines,
+    Statement,
     case_batches,
     case_export_query,
-    driver_batches,
-    statement,
 )
 from app.extensions import db
 
@@ -80,8 +81,8 @@ def written_cases(
     batch."""
     helpers, ranges = parts_wanted(filters, viewer)
     if helpers:
-        parts = (case_export_query(filters, viewer, identified, ids) for ids in ranges)
-        yield from text_in_parts(parts, identified, helpers)
+        query = case_export_query(filters, viewer, identified, part=True)
+        yield from text_in_parts(query, ranges, identified, helpers)
         return
     write = CaseLines(Opener(), identified)
     batches = case_batches(case_export_query(filters, viewer, identified))
@@ -93,36 +94,66 @@ def written_cases(
 
 
 def text_in_parts(
-    parts: Iterator[sa.Select], identified: bool, helpers: int
+    query: sa.Select, ranges: list[tuple[int, int]], identified: bool, helpers: int
 ) -> Iterator[tuple[int, bytes]]:
-    """(rows, lines) for each query of ``parts``, in order, written by helper processes (in
-    UTF-8: bytes cross between processes as they are, text would be encoded and decoded)."""
+    """(rows, lines) of ``query`` (a ``case_export_query`` for parts) for each range of case
+    ids, in order, written by helper processes in UTF-8.
+
+    Helper k writes parts k, k + helpers, k + 2 × helpers… into a pipe of its own, and this
+    process reads the parts in order from one helper's pipe after another's. A finished part
+    waits in its pipe (in the kernel, not in this process) while the helper goes on with its
+    next one; a helper whose pipe is still full waits, so memory stays flat."""
     connection = db.session.connection()
-    dialect = connection.dialect
+    compiled = Statement(query, connection.dialect)
     target = target_of(connection)
     ring: Keys = current_app.extensions["huquq_keys"]
-    pool = ProcessPoolExecutor(
-        helpers,
-        mp_context=multiprocessing.get_context("fork"),
-        initializer=_start,
-        initargs=(target, ring, identified),
-    )
-    waiting: deque = deque()
-
-    def next_part() -> None:
-        for part in parts:
-            waiting.append(pool.submit(_write_part, *statement(part, dialect)))
-            return
-
+    fork = multiprocessing.get_context("fork")
+    pipes, processes = [], []
     try:
-        for _ in range(helpers + 1):
-            next_part()
-        while waiting:
-            done = waiting.popleft().result()
-            next_part()
-            yield done
+        for k in range(helpers):
+            reader, writer = fork.Pipe(duplex=False)
+            _widen(writer)
+            pipes.append(reader)
+            params = [compiled.params(first=first, last=last) for first, last in ranges[k::helpers]]
+            process = fork.Process(
+                target=_help,
+                args=(writer, target, ring, identified, compiled.sql, params),
+                name=f"huquq-export-{k}",
+                daemon=True,
+            )
+            process.start()
+            processes.append(process)
+            writer.close()  # the helper's now: this process sees the end if the helper dies
+        for index in range(len(ranges)):
+            yield _received(pipes[index % helpers])
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        for process in processes:  # a download cut off stops the helpers at once
+            process.terminate()
+        for process in processes:
+            process.join()
+        for reader in pipes:
+            reader.close()
+
+
+PIPE_BYTES = 1 << 20  # what a helper's pipe holds: a whole part, mostly (Linux's default limit)
+
+
+def _widen(pipe) -> None:
+    """Let the pipe hold a finished part, so the helper can go on without waiting for it to be
+    read (where the system allows; otherwise the helper waits a little more)."""
+    with contextlib.suppress(AttributeError, OSError):  # not Linux, or a lower limit
+        fcntl.fcntl(pipe.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+
+
+def _received(pipe) -> tuple[int, bytes]:
+    """The next part from a helper's pipe: its rows and lines, or the error that stopped it."""
+    try:
+        rows, error = pipe.recv()
+    except EOFError:
+        raise RuntimeError("an export helper stopped before it finished its parts") from None
+    if error is not None:
+        raise error
+    return rows, pipe.recv_bytes()
 
 
 def target_of(connection) -> tuple:
@@ -135,38 +166,51 @@ def target_of(connection) -> tuple:
     return ("postgresql", conninfo, snapshot)
 
 
-# In a helper process: its connection and writer, made once by ``_start``.
-_helper: dict = {}
-
-
-def _start(target: tuple, ring: Keys, identified: bool) -> None:
+def _help(pipe, target: tuple, ring: Keys, identified: bool, sql: str, parts: list) -> None:
+    """A helper process: reads each of its parts (the parameters of ``sql``) with a connection
+    of its own, and sends its rows and lines down ``pipe``; an error is sent instead, and
+    ends its work."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the exporting process decides
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    _helper.update(driver=connect(target), write=CaseLines(Opener(ring), identified))
+    try:
+        driver = connect(target)
+        # PostgreSQL's rows in binary form: the sealed columns arrive as bytes, not as hex.
+        read = partial(driver.execute, binary=True) if target[0] == "postgresql" else driver.execute
+        write = CaseLines(Opener(ring), identified)
+        for params in parts:
+            # A part is small: read in one go (no cursor, one round trip).
+            rows = read(sql, params).fetchall()
+            lines = write(rows).encode()
+            pipe.send((len(rows), None))
+            pipe.send_bytes(lines)
+    except Exception as error:
+        try:
+            pipe.send((None, error))
+        except Exception:  # an error that cannot be sent as it is
+            pipe.send((None, RuntimeError(f"export helper: {error!r}")))
+    finally:
+        pipe.close()
 
 
 def connect(target: tuple):
-    """A helper's own read-only connection, reading from the moment ``target_of`` gave."""
+    """A helper's own read-only connection, reading from the moment ``target_of`` gave.
+
+    On PostgreSQL its settings are made once for every part: dates as ISO text
+    (``iso_date``), no JIT (compiling a plan costs more than it saves on a part), and one
+    generic plan for the part query, prepared on its first part and reused by the others
+    (planning it afresh cost as much as a fifth of reading a part)."""
     kind, where, snapshot = target
     if kind == "postgresql":
         import psycopg
 
-        driver = psycopg.connect(where)
+        settings = "-c DateStyle=ISO,YMD -c jit=off -c plan_cache_mode=force_generic_plan"
+        driver = psycopg.connect(where, options=settings, prepare_threshold=0)
         driver.read_only = True
         driver.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
         driver.execute(psycopg.sql.SQL("SET TRANSACTION SNAPSHOT {}").format(snapshot))
         return driver
-    driver = sqlite3.connect(where, isolation_level=None)
+    driver = sqlite3.connect(where, isolation_level=None)  # keeps the statement it prepared
     driver.execute("PRAGMA query_only = ON")
     driver.execute("BEGIN")
     driver.execute("SELECT count(*) FROM sqlite_master").fetchall()  # the read starts now
     return driver
-
-
-def _write_part(sql: str, params) -> tuple[int, bytes]:
-    driver, write = _helper["driver"], _helper["write"]
-    rows, lines = 0, []
-    for batch in driver_batches(driver, sql, params):
-        rows += len(batch)
-        lines.append(write(batch))
-    return rows, "".join(lines).encode()

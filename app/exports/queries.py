@@ -8,7 +8,6 @@ from operator import itemgetter
 
 import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import aliased
 from sqlalchemy.sql.functions import FunctionElement
 
 from app.auth.models import User
@@ -109,51 +108,57 @@ def _iso_date_sqlite(element, compiler, **kw):
 
 @compiles(iso_date, "postgresql")
 def _iso_date_postgresql(element, compiler, **kw):
-    return f"to_char({compiler.process(element.clauses, **kw)}, 'YYYY-MM-DD')"
+    # A date's own text form: YYYY-MM-DD under DateStyle ISO, which the export's readers set
+    # (cheaper than to_char, which reads its pattern for every value).
+    return f"CAST({compiler.process(element.clauses, **kw)} AS TEXT)"
+
+
+# The first and last case id of a part of a long export: bound when each part is read.
+PART = (sa.bindparam("first", type_=sa.Integer), sa.bindparam("last", type_=sa.Integer))
 
 
 def case_export_query(
-    filters: dict, user: User | None, identified: bool = False, ids: tuple[int, int] | None = None
+    filters: dict, user: User | None, identified: bool = False, part: bool = False
 ) -> sa.Select:
     """The case columns for the cases ``user`` may see that match the list's filters, and what
     ``CaseLines`` needs to open the sealed ones; next_deadline is the earliest open
     deadline. In the order the cases were entered: the table is read front to back, and a case
-    entered since the last export is found at the end of the next one. ``ids``: only the
-    cases from the first to the last id given (a part of a long export)."""
+    entered since the last export is found at the end of the next one. ``part``: only the
+    cases with ids from ``first`` to ``last`` (``PART``), bound when the query is run, so a
+    long export compiles and plans its query once for all its parts."""
     cases = case_conditions(filters, user)
-    if ids is None:
-        next_deadline = sa.select(Deadline.case_id, sa.func.min(Deadline.due_on).label("due_on"))
-        next_deadline = next_deadline.where(Deadline.is_open)
-    else:  # a part: its cases' deadlines by case id, not every open deadline for each part
-        cases.append(Case.id.between(*ids))
-        due_on = sa.func.min(sa.case((Deadline.is_open, Deadline.due_on))).label("due_on")
-        next_deadline = sa.select(Deadline.case_id, due_on)
-        next_deadline = next_deadline.where(Deadline.case_id.between(*ids))
+    # Read from the index on open deadlines by case (status, case_id, due_on).
+    due_on = sa.func.min(Deadline.due_on).label("due_on")
+    next_deadline = sa.select(Deadline.case_id, due_on).where(Deadline.is_open)
+    if part:
+        cases.append(Case.id.between(*PART))
+        next_deadline = next_deadline.where(Deadline.case_id.between(*PART))
     next_deadline = next_deadline.group_by(Deadline.case_id).subquery()
-    client, joined = Client, Client.id == Case.client_id
-    if ids is not None and db.engine.dialect.name == "postgresql":
+    client = (Client.pseudonym, Client.citizenship, Client.data_key, Client._full_name)
+    cases_and_clients = sa.join(Case, Client, Client.id == Case.client_id)
+    if part and db.engine.dialect.name == "postgresql":
         # Looked up case by case: PostgreSQL would otherwise read every client for each part.
         # (OFFSET 0 keeps the planner from turning the lookup back into a join.)
-        lookup = sa.select(Client).where(Client.id == Case.client_id).offset(0).lateral()
-        client, joined = aliased(Client, lookup), sa.true()
+        lookup = sa.select(*client).where(Client.id == Case.client_id).offset(0).lateral()
+        cases_and_clients, client = sa.join(Case, lookup, sa.true()), tuple(lookup.c)
+    pseudonym, citizenship, data_key, full_name = client
     return (
         sa.select(
             Case.reference,
             Case.case_type,
             iso_date(Case.opened_on),
             Case.region,
-            client.pseudonym,
-            client.citizenship,
+            pseudonym,
+            citizenship,
             User.email,
             Case.outcome,
             iso_date(Case.closed_on),
             iso_date(next_deadline.c.due_on),
             Case._summary,
-            client.data_key,
-            client._full_name if identified else sa.null(),
+            data_key,
+            full_name if identified else sa.null(),
         )
-        .select_from(Case)
-        .join(client, joined)
+        .select_from(cases_and_clients)
         .outerjoin(User, User.id == Case.assigned_to_id)
         .outerjoin(next_deadline, next_deadline.c.case_id == Case.id)
         .where(*cases)
@@ -185,8 +190,7 @@ class CaseLines:
         codes_plain = plain(chain.from_iterable(map(_CODES, batch)))
         if len(self.written) > self.REMEMBERED:
             self.written.clear()
-        client, open_, identified = self.opener.client, self.opener.open, self.identified
-        written = self.written
+        text_of, identified, written = self.opener.text, self.identified, self.written
         lines = []
         for (
             reference,
@@ -203,13 +207,12 @@ class CaseLines:
             wrapped,
             full_name,
         ) in batch:
-            cipher = client(wrapped, pseudonym)
+            text = field(text_of(wrapped, pseudonym, summary, f"cases.summary.{reference}"))
             shown = (
-                open_(cipher, full_name, f"clients.full_name.{pseudonym}")
+                text_of(wrapped, pseudonym, full_name, f"clients.full_name.{pseudonym}")
                 if identified
                 else pseudonym
             )
-            text = field(open_(cipher, summary, f"cases.summary.{reference}"))
             if not codes_plain:  # every cell as the general writer has it
                 cells = (reference, case_type, opened_on, region, shown, citizenship, email)
                 cells += (outcome, closed_on, next_deadline)
@@ -234,14 +237,28 @@ def case_batches(query: sa.Select, size: int = 1000) -> Iterator[list[tuple]]:
     SQLAlchemy compiles the query and its parameters, then steps aside (its work per row would
     cost more than the reading does). Memory stays flat whatever the number of rows."""
     connection = db.session.connection()
-    sql, params = statement(query, connection.dialect)
-    return driver_batches(connection.connection.dbapi_connection, sql, params, size)
+    compiled = Statement(query, connection.dialect)
+    return driver_batches(connection.connection.dbapi_connection, compiled.sql, compiled.params())
 
 
-def statement(query: sa.Select, dialect) -> tuple[str, dict | list]:
-    """The query's SQL and parameters as the database driver takes them."""
-    compiled = query.compile(dialect=dialect)
-    return compiled.string, _driver_params(compiled, dialect)
+class Statement:
+    """A query compiled once for the database driver, with the parameters the driver takes
+    for any values of its bound parameters (compiling costs milliseconds; binding does not)."""
+
+    def __init__(self, query: sa.Select, dialect) -> None:
+        self.compiled, self.dialect = query.compile(dialect=dialect), dialect
+        self.sql: str = self.compiled.string
+
+    def params(self, **values) -> dict | list:
+        """The parameters, with ``values`` for the bound parameters of those names, each
+        converted by its type as SQLAlchemy would (a date, on SQLite, becomes its text)."""
+        compiled = self.compiled
+        bound = compiled.construct_params(values)
+        for name, bind in compiled.binds.items():
+            convert = bind.type.bind_processor(self.dialect)
+            if convert is not None and name in bound:
+                bound[name] = convert(bound[name])
+        return [bound[name] for name in compiled.positiontup] if compiled.positional else bound
 
 
 def driver_batches(driver, sql: str, params, size: int = 1000) -> Iterator[list[tuple]]:
@@ -249,9 +266,10 @@ def driver_batches(driver, sql: str, params, size: int = 1000) -> Iterator[list[
 
     PostgreSQL (inside the caller's transaction): a server-side cursor planned for every row (by
     default it is planned for the first tenth: nested loops, costly per fetch) and without JIT
-    (compiling the plan costs more than it saves on a stream), rows in binary form (the sealed
-    columns arrive as bytes, not as hex to decode); the next batch is fetched in a thread while
-    this one is being written, so the server works while Python does."""
+    (compiling the plan costs more than it saves on a stream), dates written as ISO text
+    (``iso_date``), rows in binary form (the sealed columns arrive as bytes, not as hex to
+    decode); the next batch is fetched in a thread while this one is being written, so the
+    server works while Python does."""
     if not hasattr(driver, "pgconn"):
         cursor = driver.cursor()
         try:
@@ -263,20 +281,10 @@ def driver_batches(driver, sql: str, params, size: int = 1000) -> Iterator[list[
         return
     driver.execute("SET LOCAL cursor_tuple_fraction = 1.0")
     driver.execute("SET LOCAL jit = off")
+    driver.execute("SET LOCAL DateStyle = 'ISO, YMD'")
     with driver.cursor(name="huquq_export", binary=True) as cursor:
         cursor.execute(sql, params)
         yield from fetched_ahead(lambda: cursor.fetchmany(size))
-
-
-def _driver_params(compiled, dialect) -> dict | list:
-    """The statement's parameters as the driver takes them, each converted by its type as
-    SQLAlchemy would (a date, on SQLite, becomes its text)."""
-    values = compiled.construct_params()
-    for name, bind in compiled.binds.items():
-        convert = bind.type.bind_processor(dialect)
-        if convert is not None and name in values:
-            values[name] = convert(values[name])
-    return [values[name] for name in compiled.positiontup] if compiled.positional else values
 
 
 def fetched_ahead(fetch) -> Iterator[list]:

@@ -248,8 +248,9 @@ def _existing_cases(references: set) -> dict:
         )
         for row in db.session.execute(query):
             values = row._asdict()
-            cipher = opener.client(row.data_key, row.pseudonym)
-            values["summary"] = opener.open(cipher, row._summary, f"cases.summary.{row.reference}")
+            values["summary"] = opener.text(
+                row.data_key, row.pseudonym, row._summary, f"cases.summary.{row.reference}"
+            )
             found[row.reference] = SimpleNamespace(**values)
     return found
 

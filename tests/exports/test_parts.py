@@ -2,6 +2,8 @@
 database of its own (helpers have their own connections and see only what is committed)."""
 
 import multiprocessing
+import os
+import re
 
 import pytest
 import sqlalchemy as sa
@@ -103,3 +105,31 @@ def test_on_postgresql_helpers_read_the_exporting_transactions_moment(seeded):
             helper.close()
             db.session.rollback()
     assert region != "Тверь"
+
+
+def test_a_helper_that_dies_stops_the_export_with_an_error(seeded, monkeypatch):
+    """A helper gone before it sent its parts (killed, out of memory) is an error the exporter
+    raises, not a wait for lines that never come, nor a file with parts missing."""
+    monkeypatch.setattr(parts, "connect", lambda target: os._exit(3))  # in the helper only
+    seeded.config["HUQUQ_EXPORT_HELPERS"] = 2
+    with seeded.app_context(), pytest.raises(RuntimeError, match="helper stopped"):
+        b"".join(export_cases({}, None, False, by=None))
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_dates_are_written_yyyy_mm_dd_whatever_the_servers_date_style(seeded):
+    """PostgreSQL writes a date as its DateStyle says (30.11.2026 in German style): the export
+    asks for ISO, in one process and in the helpers."""
+    before = _export(seeded, 0)
+    assert re.search(r",\d{4}-\d{2}-\d{2},", before)
+    with seeded.app_context():
+        database = db.engine.url.database
+        db.session.execute(sa.text(f"ALTER DATABASE \"{database}\" SET DateStyle = 'German, DMY'"))
+        db.session.commit()
+        db.engine.dispose()  # the connections made from now on have it
+        assert (
+            db.session.execute(sa.text("SELECT DATE '2026-11-30'::text")).scalar() == "30.11.2026"
+        )
+        db.session.rollback()
+    assert _export(seeded, 0) == before
+    assert _export(seeded, 2) == before
