@@ -134,7 +134,9 @@ def case_export_query(
         cases.append(Case.id.between(*PART))
         next_deadline = next_deadline.where(Deadline.case_id.between(*PART))
     next_deadline = next_deadline.group_by(Deadline.case_id).subquery()
-    client = (Client.pseudonym, Client.citizenship, Client.data_key, Client._full_name)
+    # The sealed name is read only for an identified export.
+    full_name = Client._full_name if identified else sa.null()
+    client = (Client.pseudonym, Client.citizenship, Client.data_key, full_name.label("full_name"))
     cases_and_clients = sa.join(Case, Client, Client.id == Case.client_id)
     if part and db.engine.dialect.name == "postgresql":
         # Looked up case by case: PostgreSQL would otherwise read every client for each part.
@@ -156,7 +158,7 @@ def case_export_query(
             iso_date(next_deadline.c.due_on),
             Case._summary,
             data_key,
-            full_name if identified else sa.null(),
+            full_name,
         )
         .select_from(cases_and_clients)
         .outerjoin(User, User.id == Case.assigned_to_id)
