@@ -35,6 +35,7 @@ from app.exports.queries import (
     Statement,
     case_batches,
     case_export_query,
+    postgresql_reading,
 )
 from app.extensions import db
 
@@ -195,19 +196,18 @@ def _help(pipe, target: tuple, ring: Keys, identified: bool, sql: str, parts: li
 def connect(target: tuple):
     """A helper's own read-only connection, reading from the moment ``target_of`` gave.
 
-    On PostgreSQL its settings are made once for every part: dates as ISO text
-    (``iso_date``), no JIT (compiling a plan costs more than it saves on a part), and one
-    generic plan for the part query, prepared on its first part and reused by the others
-    (planning it afresh cost as much as a fifth of reading a part)."""
+    On PostgreSQL its settings are made once for every part: the export's reading settings,
+    and one generic plan for the part query, prepared on its first part and reused by the
+    others (no planning for each part)."""
     kind, where, snapshot = target
     if kind == "postgresql":
         import psycopg
 
-        settings = "-c DateStyle=ISO,YMD -c jit=off -c plan_cache_mode=force_generic_plan"
-        driver = psycopg.connect(where, options=settings, prepare_threshold=0)
+        driver = psycopg.connect(where, prepare_threshold=0)  # statements prepared at once
         driver.read_only = True
         driver.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
         driver.execute(psycopg.sql.SQL("SET TRANSACTION SNAPSHOT {}").format(snapshot))
+        postgresql_reading(driver, plan_cache_mode="force_generic_plan")
         return driver
     driver = sqlite3.connect(where, isolation_level=None)  # keeps the statement it prepared
     driver.execute("PRAGMA query_only = ON")

@@ -240,7 +240,8 @@ def case_batches(query: sa.Select, size: int = 1000) -> Iterator[list[tuple]]:
     cost more than the reading does). Memory stays flat whatever the number of rows."""
     connection = db.session.connection()
     compiled = Statement(query, connection.dialect)
-    return driver_batches(connection.connection.dbapi_connection, compiled.sql, compiled.params())
+    driver = connection.connection.dbapi_connection
+    return driver_batches(driver, compiled.sql, compiled.params(), size)
 
 
 class Statement:
@@ -263,15 +264,22 @@ class Statement:
         return [bound[name] for name in compiled.positiontup] if compiled.positional else bound
 
 
+def postgresql_reading(driver, **more: str) -> None:
+    """How PostgreSQL reads for an export, for the rest of the driver connection's transaction:
+    dates as ISO text (``iso_date``), no JIT (compiling a plan costs more than it saves on a
+    stream of rows), and the settings in ``more``."""
+    for name, value in {"DateStyle": "ISO, YMD", "jit": "off", **more}.items():
+        driver.execute("SELECT set_config(%s, %s, true)", (name, value))  # SET LOCAL
+
+
 def driver_batches(driver, sql: str, params, size: int = 1000) -> Iterator[list[tuple]]:
     """``sql``'s rows in batches from a driver connection (sqlite3 or psycopg).
 
-    PostgreSQL (inside the caller's transaction): a server-side cursor planned for every row (by
-    default it is planned for the first tenth: nested loops, costly per fetch) and without JIT
-    (compiling the plan costs more than it saves on a stream), dates written as ISO text
-    (``iso_date``), rows in binary form (the sealed columns arrive as bytes, not as hex to
-    decode); the next batch is fetched in a thread while this one is being written, so the
-    server works while Python does."""
+    PostgreSQL (inside the caller's transaction, read as ``postgresql_reading`` says): a
+    server-side cursor planned for every row (by default it is planned for the first tenth:
+    nested loops, costly per fetch), rows in binary form (the sealed columns arrive as bytes,
+    not as hex to decode); the next batch is fetched in a thread while this one is being
+    written, so the server works while Python does."""
     if not hasattr(driver, "pgconn"):
         cursor = driver.cursor()
         try:
@@ -281,9 +289,7 @@ def driver_batches(driver, sql: str, params, size: int = 1000) -> Iterator[list[
         finally:
             cursor.close()
         return
-    driver.execute("SET LOCAL cursor_tuple_fraction = 1.0")
-    driver.execute("SET LOCAL jit = off")
-    driver.execute("SET LOCAL DateStyle = 'ISO, YMD'")
+    postgresql_reading(driver, cursor_tuple_fraction="1")
     with driver.cursor(name="huquq_export", binary=True) as cursor:
         cursor.execute(sql, params)
         yield from fetched_ahead(lambda: cursor.fetchmany(size))
