@@ -216,8 +216,9 @@ def _export_sql() -> str:
 
 
 def _resident_mb(pid: int) -> float:
+    """A process's resident memory; 0 for one that has ended and waits to be reaped."""
     status = Path(f"/proc/{pid}/status").read_text()
-    return int(status.split("VmRSS:")[1].split()[0]) / 1024
+    return int(status.split("VmRSS:")[1].split()[0]) / 1024 if "VmRSS:" in status else 0.0
 
 
 def _helpers_mb(pid: int) -> float:
