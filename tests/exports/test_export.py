@@ -16,7 +16,7 @@ from app.audit.models import AuditEvent
 from app.cases.models import Case, Deadline
 from app.crypto import Keys, Opener, new_data_key, seal, wrap
 from app.exports.csvfile import batched, field, guard, plain, rows_text, text_lines
-from app.exports.queries import CaseLines, fetched_ahead
+from app.exports.queries import CaseLines, case_export_query, fetched_ahead
 from app.exports.services import export_cases
 from app.extensions import db
 from tests.databases import app_on_fresh_database
@@ -146,6 +146,19 @@ def test_every_export_is_audited_with_who_filters_and_rows(client, coordinator, 
     assert event.actor_id == coordinator.id
     assert event.changes["rows"][1] == 3 and event.changes["filters"][1] == {"region": "Москва"}
     assert event.changes["identified"][1] is False and event.changes["complete"][1] is True
+
+
+@pytest.mark.parametrize("part", [False, True])
+def test_a_pseudonymised_export_does_not_read_the_sealed_names(ctx, part):
+    """Names are read from the database only for an identified export: a pseudonymised one
+    never holds them, sealed or not, in any process."""
+
+    def sql(identified: bool) -> str:
+        query = case_export_query({}, None, identified, part)
+        return str(query.compile(dialect=db.session.get_bind().dialect))
+
+    assert "clients.full_name" not in sql(False)
+    assert "clients.full_name" in sql(True)
 
 
 def test_identified_export_needs_an_admin_and_their_password(client, make, app):
