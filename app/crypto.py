@@ -148,9 +148,14 @@ def wrap(data_key: bytes, context: str, ring: Keys | None = None) -> bytes:
 
 def unwrap(wrapped: bytes, context: str, ring: Keys | None = None) -> bytes:
     ring = ring or keys()
-    if wrapped[1:5] != ring.key_id:
+    return _unwrapped(_aead(ring.master), ring.key_id, wrapped, context)
+
+
+def _unwrapped(master: AESGCM, key_id: bytes, wrapped: bytes, context: str) -> bytes:
+    """The data key in ``wrapped``, given the master key's cipher and id."""
+    if wrapped[1:5] != key_id:
         raise KeyError_("this data key was wrapped by another master key")
-    return _opened(_aead(ring.master), wrapped, 5, context)
+    return _opened(master, wrapped, 5, context)
 
 
 class Opener:
@@ -171,9 +176,8 @@ class Opener:
         if wrapped is None or sealed is None:
             return None
         if wrapped != self._wrapped:
-            if wrapped[1:5] != self._key_id:
-                raise KeyError_("this data key was wrapped by another master key")
-            key = _opened(self._master, wrapped, 5, f"clients.data_key.{pseudonym}")
+            context_of_key = f"clients.data_key.{pseudonym}"
+            key = _unwrapped(self._master, self._key_id, wrapped, context_of_key)
             self._wrapped, self._cipher = wrapped, AESGCM(key)
         return _opened(self._cipher, sealed, 1, context).decode()
 

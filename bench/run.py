@@ -196,15 +196,15 @@ def measure(backend: str, url: str, folder: Path, cases: int) -> list[tuple]:
     return rows
 
 
-def _baseline(backend: str, url: str, sql: str = "SELECT * FROM cases") -> tuple[str, list[str]]:
-    """The database's own command-line tool writing what ``sql`` selects (the whole cases
-    table) as CSV."""
+def _baseline(backend: str, url: str, sql: str | None = None) -> tuple[str, list[str]]:
+    """The database's own command-line tool writing the whole cases table as CSV, or what
+    ``sql`` selects."""
     u = sa.engine.make_url(url)
     if backend == "sqlite":
-        return "sqlite3 -csv", ["sqlite3", "-csv", str(u.database), sql]
+        return "sqlite3 -csv", ["sqlite3", "-csv", str(u.database), sql or "SELECT * FROM cases"]
     return "psql \\copy", [
         *("psql", "-h", u.host, "-U", u.username or "postgres", "-d", u.database),
-        *("-c", f"\\copy ({sql}) TO STDOUT WITH CSV"),
+        *("-c", f"\\copy {f'({sql})' if sql else 'cases'} TO STDOUT WITH CSV"),
     ]
 
 

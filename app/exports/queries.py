@@ -249,17 +249,22 @@ class Statement:
     for any values of its bound parameters (compiling costs milliseconds; binding does not)."""
 
     def __init__(self, query: sa.Select, dialect) -> None:
-        self.compiled, self.dialect = query.compile(dialect=dialect), dialect
-        self.sql: str = self.compiled.string
+        self.compiled = compiled = query.compile(dialect=dialect)
+        self.sql: str = compiled.string
+        # How each parameter is converted for the driver, as SQLAlchemy would (a date, on
+        # SQLite, becomes its text): found once, not for every part.
+        self.conversions = {
+            name: convert
+            for name, bind in compiled.binds.items()
+            if (convert := bind.type.bind_processor(dialect)) is not None
+        }
 
     def params(self, **values) -> dict | list:
-        """The parameters, with ``values`` for the bound parameters of those names, each
-        converted by its type as SQLAlchemy would (a date, on SQLite, becomes its text)."""
+        """The parameters, with ``values`` for the bound parameters of those names."""
         compiled = self.compiled
         bound = compiled.construct_params(values)
-        for name, bind in compiled.binds.items():
-            convert = bind.type.bind_processor(self.dialect)
-            if convert is not None and name in bound:
+        for name, convert in self.conversions.items():
+            if name in bound:
                 bound[name] = convert(bound[name])
         return [bound[name] for name in compiled.positiontup] if compiled.positional else bound
 
