@@ -82,13 +82,17 @@ def load_case_or_404(reference: str, user: User) -> Case:
 
 
 def visible_clients_clause(user: User):
-    """Coordinators and admins see every client; a volunteer sees the clients they added and
-    the clients of the cases they can see."""
+    """Coordinators and admins see every client. A volunteer sees a client through the cases:
+    the clients of the cases they can see, and a client they added who has no case at all yet
+    (so a client whose only case went to someone else is gone from them with the case)."""
     if user.is_coordinator:
         return sa.true()
     return sa.or_(
-        Client.created_by_id == user.id,
         Client.id.in_(sa.select(Case.client_id).where(visible_cases_clause(user))),
+        sa.and_(
+            Client.created_by_id == user.id,
+            ~sa.exists().where(Case.client_id == Client.id),
+        ),
     )
 
 

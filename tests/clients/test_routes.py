@@ -1,8 +1,12 @@
 """Client pages: adding, finding by name, editing."""
 
-import pytest
+import re
+from datetime import date
 
-from tests.helpers import login, row_counts, submit
+import pytest
+import sqlalchemy as sa
+
+from tests.helpers import csrf_field, login, row_counts, submit
 
 NEW_CLIENT = {
     "full_name": "Абдуллаева Мадина",
@@ -192,3 +196,69 @@ def test_the_safe_contact_note_is_shown_with_the_contacts(client, volunteer, mak
     case = make.case(client=person, by=volunteer)
     assert "никаких СМС, звонить брату" in client.get(f"/clients/{person.pseudonym}").text
     assert "никаких СМС, звонить брату" in client.get(f"/cases/{case.reference}").text
+
+
+def test_a_client_goes_from_the_volunteer_with_their_only_case(client, volunteer, make, app):
+    """Client visibility follows the cases: once a coordinator gives the client's only case to
+    someone else, the volunteer who took it in can no longer read, edit or add to the client."""
+    opened = submit(
+        client,
+        "/cases/new",
+        {
+            **{f"client-{k}": v for k, v in NEW_CLIENT.items()},
+            "case-case_type": "other",
+            "case-opened_on": "2025-03-03",
+            "case-region": "Москва",
+        },
+    )
+    assert opened.status_code == 302
+    reference = opened.location.rsplit("/", 1)[-1]
+    pseudonym = _pseudonym_of(client.get(opened.location).text)
+    client_page = f"/clients/{pseudonym}"
+    assert client.get(client_page).status_code == 200
+    coordinator = app.test_client()
+    login(coordinator, make.user("coordinator"))
+    reassigned = submit(
+        coordinator,
+        f"/cases/{reference}/edit",
+        {
+            "case_type": "other",
+            "opened_on": "2025-03-03",
+            "region": "Москва",
+            "assigned_to_id": str(make.user("volunteer").id),
+        },
+    )
+    assert reassigned.status_code == 302
+    for page in (client_page, f"{client_page}/edit", f"{client_page}/cases/new"):
+        assert client.get(page).status_code == 404, page
+    token = csrf_field(client.get("/clients").text)
+    assert client.post(f"{client_page}/edit", data={**token, **NEW_CLIENT}).status_code == 404
+    found = submit(client, "/clients", {"q": "Абдуллаева"}, action="/clients/search")
+    assert found.status_code == 200 and pseudonym not in found.text
+    assert pseudonym not in client.get("/clients").text
+
+
+def test_a_volunteer_keeps_a_client_they_added_until_it_has_a_case(client, volunteer, make):
+    added = submit(client, "/clients/new", NEW_CLIENT)
+    pseudonym = added.location.rsplit("/", 1)[-1]
+    assert client.get(f"/clients/{pseudonym}").status_code == 200
+    other = make.user("volunteer")
+    with make.app.app_context():
+        from app.cases.services import open_case
+        from app.clients.models import Client
+        from app.extensions import db
+
+        person = db.session.execute(
+            sa.select(Client).where(Client.pseudonym == pseudonym)
+        ).scalar_one()
+        open_case(
+            person,
+            {"case_type": "other", "opened_on": date(2025, 3, 3), "region": "Москва"},
+            by=db.session.merge(other),
+        )
+        db.session.commit()
+    assert client.get(f"/clients/{pseudonym}").status_code == 404
+
+
+def _pseudonym_of(page: str) -> str:
+    return re.search(r"/clients/(P-[0-9A-Z]{4}-[0-9A-Z]{4})", page).group(1)
