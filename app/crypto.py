@@ -25,9 +25,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import sqlalchemy as sa
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from flask import current_app, has_app_context
+from flask import current_app, g, has_app_context
 from sqlalchemy.orm import object_session
 
 from app.extensions import db
@@ -36,6 +37,9 @@ log = logging.getLogger(__name__)
 VERSION = b"\x01"
 NONCE = 12
 CHECK_TEXT = b"huquq key check"
+# The organisation's own data key, for typed text that belongs to no client (calendar notes):
+# one row, wrapped by the master key like a client's (app.security.models.OrganisationKey).
+ORGANISATION_KEY_CONTEXT = "organisation_keys.wrapped.1"
 
 
 class KeyError_(RuntimeError):
@@ -180,6 +184,15 @@ class Opener:
             key = _unwrapped(self._master, self._key_id, wrapped, context_of_key)
             self._wrapped, self._cipher = wrapped, AESGCM(key)
         return _opened(self._cipher, sealed, 1, context).decode()
+
+
+def organisation_key() -> bytes:
+    """The organisation's data key, unwrapped once per request or command."""
+    if "huquq_organisation_key" not in g:
+        table = sa.table("organisation_keys", sa.column("id"), sa.column("wrapped"))
+        wrapped = db.session.execute(sa.select(table.c.wrapped).where(table.c.id == 1)).scalar_one()
+        g.huquq_organisation_key = unwrap(wrapped, ORGANISATION_KEY_CONTEXT)
+    return g.huquq_organisation_key
 
 
 def blind(kind: str, token: str, ring: Keys | None = None) -> bytes:

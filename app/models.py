@@ -4,9 +4,9 @@ complete."""
 from app.audit.models import AuditEvent
 from app.auth.models import LoginFailure, User, UserSession
 from app.cases.models import CalendarDay, Case, Deadline, DeadlineRule, TimelineEntry
-from app.clients.models import Client, ClientIndex
+from app.clients.models import Client, ClientIndex, PossibleDuplicate
 from app.reports.models import Benchmark
-from app.security.models import KeyCheck, Setting
+from app.security.models import KeyCheck, OrganisationKey, Setting
 
 __all__ = [
     "AuditEvent",
@@ -19,6 +19,8 @@ __all__ = [
     "DeadlineRule",
     "KeyCheck",
     "LoginFailure",
+    "OrganisationKey",
+    "PossibleDuplicate",
     "Setting",
     "TimelineEntry",
     "User",

@@ -1,5 +1,10 @@
 """The migrations build the schema the models describe, and take it down again."""
 
+import json
+import sqlite3
+from datetime import date
+from pathlib import Path
+
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
@@ -91,4 +96,181 @@ def test_existing_plaintext_rows_are_sealed_and_come_back_on_downgrade(empty_app
         )
         assert (
             connection.execute(sa.text("SELECT summary FROM cases")).scalar() == "Задержан у метро"
+        )
+
+
+SEALED_BY_0011 = {
+    ("cases", "authority"): "Тверской районный суд, судья Кривошеева",
+    ("cases", "offence_article"): "КоАП 18.8 (Ортикбоев)",
+    ("cases", "school_name"): "Гимназия имени Шарафутдиновой",
+    ("cases", "school_grade"): "3 «Ж» Зухриддина",
+    ("deadlines", "title"): "Жалоба за Нуралиеву",
+    ("deadlines", "legal_basis"): "по поручению Тошпулатовой",
+    ("calendar_days", "note"): "перенос ради Мамаджановой",
+}
+
+
+def _plain_rows_at_0010(connection) -> dict:
+    """A client with a case, a deadline, a calendar note and the audit trail's copies of them
+    in clear, as 0010 kept them; and an erased client's case, whose texts cannot be sealed."""
+    from app.crypto import keys, new_data_key, wrap
+
+    stamp = {"t": "2025-01-01 00:00:00+00:00"}
+    texts = {column: text for (_table, column), text in SEALED_BY_0011.items()}
+    wrapped = wrap(new_data_key(), "clients.data_key.P-AAAA-BBBB", keys())
+    for pseudonym, data_key in (("P-AAAA-BBBB", wrapped), ("P-CCCC-DDDD", None)):
+        connection.execute(
+            sa.text(
+                "INSERT INTO clients (pseudonym, data_key, citizenship, created_at, updated_at) "
+                "VALUES (:p, :k, 'UZ', :t, :t)"
+            ),
+            {"p": pseudonym, "k": data_key, **stamp},
+        )
+    ids = dict(connection.execute(sa.text("SELECT pseudonym, id FROM clients")).all())
+    for reference, pseudonym in (("HQ-AAAA-BBBB", "P-AAAA-BBBB"), ("HQ-CCCC-DDDD", "P-CCCC-DDDD")):
+        connection.execute(
+            sa.text(
+                "INSERT INTO cases (reference, client_id, case_type, opened_on, region, "
+                "authority, offence_article, school_name, school_grade, version, created_at, "
+                "updated_at) VALUES (:r, :c, 'other', '2025-01-02', 'Москва', :authority, "
+                ":offence_article, :school_name, :school_grade, 1, :t, :t)"
+            ),
+            {"r": reference, "c": ids[pseudonym], **texts, **stamp},
+        )
+    case_ids = dict(connection.execute(sa.text("SELECT reference, id FROM cases")).all())
+    case_id = case_ids["HQ-AAAA-BBBB"]
+    connection.execute(
+        sa.text(
+            "INSERT INTO deadlines (case_id, due_on, title, legal_basis, status, is_extended, "
+            "created_at) VALUES (:c, '2025-02-01', :title, :legal_basis, 'open', false, :t)"
+        ),
+        {"c": case_id, **texts, **stamp},
+    )
+    connection.execute(
+        sa.text(
+            "INSERT INTO calendar_days (day, is_working, note) VALUES ('2031-06-14', true, :n)"
+        ),
+        {"n": texts["note"]},
+    )
+    day_id = connection.execute(
+        sa.text("SELECT id FROM calendar_days WHERE day = '2031-06-14'")
+    ).scalar()
+    events = [
+        ("cases", case_id, case_id, {c: [None, texts[c]] for c in ("authority", "school_name")}),
+        ("cases", case_ids["HQ-CCCC-DDDD"], case_ids["HQ-CCCC-DDDD"], {"authority": [None, "x"]}),
+        ("deadlines", 1, case_id, {"title": [None, texts["title"]], "status": [None, "open"]}),
+        (
+            "calendar_days",
+            day_id,
+            None,
+            {"day": [None, "2031-06-14"], "note": [None, texts["note"]]},
+        ),
+    ]
+    for entity, entity_id, event_case_id, changes in events:
+        connection.execute(
+            sa.text(
+                "INSERT INTO audit_events (occurred_at, via, action, entity, entity_id, case_id, "
+                "changes) VALUES (:t, 'cli', 'insert', :e, :i, :c, :changes)"
+            ),
+            {
+                "e": entity,
+                "i": entity_id,
+                "c": event_case_id,
+                "changes": json.dumps(changes, ensure_ascii=False),
+                **stamp,
+            },
+        )
+    return case_ids
+
+
+def _raw_texts(connection) -> dict:
+    """The stored values of the texts above, as the database holds them."""
+    rows = {
+        "cases": "reference = 'HQ-AAAA-BBBB'",
+        "deadlines": "id = (SELECT min(id) FROM deadlines)",
+        "calendar_days": "day = '2031-06-14'",
+    }
+    return {
+        (table, column): connection.execute(
+            sa.text(f"SELECT {column} FROM {table} WHERE {rows[table]}")
+        ).scalar_one()
+        for table, column in SEALED_BY_0011
+    }
+
+
+def _audit_changes(connection) -> list[dict]:
+    rows = connection.execute(sa.text("SELECT changes FROM audit_events ORDER BY id")).scalars()
+    return [row if isinstance(row, dict) else json.loads(row) for row in rows]
+
+
+def test_typed_case_texts_and_their_audit_copies_are_sealed_and_open_again_on_downgrade(
+    empty_app,
+):
+    """0011 seals court, article, school, grade, deadline texts and calendar notes kept in
+    clear before it, and the audit trail's copies of them; downgrading opens them again."""
+    upgrade(revision="0010")
+    with db.engine.begin() as connection:
+        _plain_rows_at_0010(connection)
+        plain_audit = _audit_changes(connection)
+    upgrade()
+    from app.audit.queries import shown_changes
+    from app.cases.models import CalendarDay, Case, Deadline
+
+    with db.engine.connect() as connection:
+        raw = _raw_texts(connection)
+        audit = _audit_changes(connection)
+        erased = connection.execute(
+            sa.text("SELECT authority FROM cases WHERE reference = 'HQ-CCCC-DDDD'")
+        ).scalar()
+    for (table, column), text in SEALED_BY_0011.items():
+        assert isinstance(raw[(table, column)], bytes | memoryview), (table, column)
+        assert text.encode() not in bytes(raw[(table, column)])
+    assert erased is None  # an erased client's case: nothing to seal it with, so erased
+    flat = json.dumps(audit, ensure_ascii=False)
+    assert all(text not in flat for text in SEALED_BY_0011.values())
+    assert audit[0]["authority"][1].startswith("sealed:") and audit[1]["authority"] == [None, None]
+    assert audit[2]["status"] == [None, "open"] and audit[3]["day"] == [None, "2031-06-14"]
+
+    case = db.session.execute(sa.select(Case).where(Case.reference == "HQ-AAAA-BBBB")).scalar_one()
+    deadline = db.session.execute(sa.select(Deadline)).scalar_one()
+    day = db.session.execute(
+        sa.select(CalendarDay).where(CalendarDay.day == date(2031, 6, 14))
+    ).scalar_one()
+    opened = {
+        ("cases", c): getattr(case, c)
+        for c in ("authority", "offence_article", "school_name", "school_grade")
+    }
+    opened |= {("deadlines", c): getattr(deadline, c) for c in ("title", "legal_basis")}
+    opened[("calendar_days", "note")] = day.note
+    assert opened == SEALED_BY_0011
+    from app.audit.models import AuditEvent
+
+    events = db.session.execute(sa.select(AuditEvent).order_by(AuditEvent.id)).scalars().all()
+    key = case.sealing_key()
+    assert (
+        shown_changes(events[0], key, case.reference)["school_name"][1]
+        == (SEALED_BY_0011[("cases", "school_name")])
+    )
+    assert (
+        shown_changes(events[2], key, case.reference)["title"][1]
+        == (SEALED_BY_0011[("deadlines", "title")])
+    )
+    db.session.remove()
+    if db.engine.dialect.name == "sqlite":  # nothing left in clear in free pages either
+        db.engine.dispose()
+        with sqlite3.connect(db.engine.url.database) as connection:
+            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        data = Path(db.engine.url.database).read_bytes()
+        assert all(text.encode() not in data for text in SEALED_BY_0011.values())
+
+    downgrade(revision="0010")
+    with db.engine.connect() as connection:
+        assert _raw_texts(connection) == SEALED_BY_0011
+        assert (
+            _audit_changes(connection)
+            == [
+                plain_audit[0],
+                {"authority": [None, None]},  # erased before 0011 could seal it
+                *plain_audit[2:],
+            ]
         )

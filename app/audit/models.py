@@ -14,6 +14,8 @@ ACTIONS = {
     "update": _l("changed"),
     "delete": _l("deleted"),
     "seed": _l("demo data added"),
+    # A probe for clients with a name, phone or number: counts only, never what was typed.
+    "duplicate_check": _l("checked for duplicates"),
 }
 ENTITIES = {
     "cases": _l("case"),
@@ -23,6 +25,8 @@ ENTITIES = {
     "benchmarks": _l("benchmark"),
     "deadlines": _l("deadline"),
     "settings": _l("settings"),
+    "calendar_days": _l("calendar day"),
+    "possible_duplicates": _l("possible duplicate"),
 }
 CHANNELS = ("web", "cli")
 

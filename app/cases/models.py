@@ -5,7 +5,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.crypto import Sealed
+from app.crypto import Sealed, organisation_key
 from app.extensions import db
 from app.identifiers import new_case_reference
 from app.models_base import CreatedAtMixin, UtcDateTime, check_in, utcnow
@@ -76,6 +76,7 @@ class Case(CreatedAtMixin, db.Model):
     __tablename__ = "cases"
     __audited__ = True
     __audit_skip__ = frozenset({"version"})
+    SEALED_TEXTS = ("authority", "summary", "offence_article", "school_name", "school_grade")
     __table_args__ = (
         sa.CheckConstraint(check_in("case_type", CASE_TYPES), name="case_type"),
         sa.CheckConstraint(check_in("outcome", OUTCOMES), name="outcome"),
@@ -101,8 +102,11 @@ class Case(CreatedAtMixin, db.Model):
     case_type: Mapped[str] = mapped_column(sa.String(32))
     opened_on: Mapped[date]
     region: Mapped[str] = mapped_column(sa.String(NAME_MAX))
-    authority: Mapped[str | None] = mapped_column(sa.String(NAME_MAX))
-    # The summary often names people: sealed with the client's data key (see app.crypto).
+    # What a person types about the case may name or single out people (a court and an article,
+    # a school and a grade in a region identify a child): sealed with the client's data key
+    # (see app.crypto). The codes and dates that statistics count stay plain.
+    _authority: Mapped[bytes | None] = mapped_column("authority", sa.LargeBinary)
+    authority = Sealed("_authority")
     _summary: Mapped[bytes | None] = mapped_column("summary", sa.LargeBinary)
     summary = Sealed("_summary")
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
@@ -114,12 +118,15 @@ class Case(CreatedAtMixin, db.Model):
     version: Mapped[int] = mapped_column(default=1)
 
     # deportation_challenge
-    offence_article: Mapped[str | None] = mapped_column(sa.String(100))
+    _offence_article: Mapped[bytes | None] = mapped_column("offence_article", sa.LargeBinary)
+    offence_article = Sealed("_offence_article")
     ruling_on: Mapped[date | None]
     ruling_received_on: Mapped[date | None]
     # school_refusal
-    school_name: Mapped[str | None] = mapped_column(sa.String(NAME_MAX))
-    school_grade: Mapped[str | None] = mapped_column(sa.String(40))
+    _school_name: Mapped[bytes | None] = mapped_column("school_name", sa.LargeBinary)
+    school_name = Sealed("_school_name")
+    _school_grade: Mapped[bytes | None] = mapped_column("school_grade", sa.LargeBinary)
+    school_grade = Sealed("_school_grade")
     refusal_on: Mapped[date | None]
     refusal_reason: Mapped[str | None] = mapped_column(sa.String(32))
     # registry_error
@@ -156,13 +163,18 @@ class Case(CreatedAtMixin, db.Model):
         return f"cases.{name}.{self.reference}"
 
     def reseal_for(self, client) -> None:
-        """Move the case to another client: its texts are sealed again with their key."""
-        summary = self.summary
-        bodies = [(entry, entry.body) for entry in self.entries]
+        """Move the case to another client: its texts, its timeline's and its deadlines' are
+        sealed again with their key."""
+        texts = [
+            (row, getattr(type(row), name), getattr(row, name))
+            for row in (self, *self.entries, *self.deadlines)
+            for name in row.SEALED_TEXTS
+        ]
+        for row, sealed, _text in texts:  # the old key's ciphertexts would not open under the new
+            setattr(row, sealed.column_attr, None)
         self.client = client
-        self.summary = summary
-        for entry, body in bodies:
-            entry.body = body
+        for row, sealed, text in texts:
+            setattr(row, sealed.name, text)
 
     @hybrid_property
     def is_open(self) -> bool:
@@ -210,6 +222,7 @@ class Case(CreatedAtMixin, db.Model):
 class TimelineEntry(CreatedAtMixin, db.Model):
     __tablename__ = "timeline_entries"
     __audited__ = True
+    SEALED_TEXTS = ("body",)
     __table_args__ = (
         sa.CheckConstraint(check_in("kind", ALL_ENTRY_KINDS), name="kind"),
         sa.Index(None, "kind", "occurred_on"),  # hearings ahead
@@ -251,7 +264,11 @@ class TimelineEntry(CreatedAtMixin, db.Model):
 
 
 class DeadlineRule(CreatedAtMixin, db.Model):
-    """A term the law sets, counted from a date on the case: data an admin keeps."""
+    """A term the law sets, counted from a date on the case: data an admin keeps.
+
+    Its name and legal basis stay plain: they are law text, the same for every case of a type,
+    about no one; `flask deadlines calc` prints them with no keys at hand. A deadline copies
+    them into texts of its own, which are sealed (a deadline's title may also be typed)."""
 
     __tablename__ = "deadline_rules"
     __audited__ = True
@@ -285,7 +302,22 @@ class CalendarDay(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     day: Mapped[date] = mapped_column(unique=True)
     is_working: Mapped[bool]
-    note: Mapped[str | None] = mapped_column(sa.String(NAME_MAX))
+    # A note is typed text and may name someone ("moved for Ivanov's hearing"); it belongs to
+    # no client, so it is sealed with the organisation's data key.
+    _note: Mapped[bytes | None] = mapped_column("note", sa.LargeBinary)
+    note = Sealed("_note")
+
+    def __init__(self, **fields) -> None:
+        """The day comes first: the note is sealed bound to it."""
+        super().__init__(day=fields.pop("day", None))
+        for name, value in fields.items():
+            setattr(self, name, value)
+
+    def sealing_key(self) -> bytes:
+        return organisation_key()
+
+    def seal_context(self, name: str) -> str:
+        return f"calendar_days.{name}.{self.day.isoformat()}"
 
 
 class Deadline(CreatedAtMixin, db.Model):
@@ -294,6 +326,7 @@ class Deadline(CreatedAtMixin, db.Model):
 
     __tablename__ = "deadlines"
     __audited__ = True
+    SEALED_TEXTS = ("title", "legal_basis")
     __table_args__ = (
         sa.CheckConstraint(check_in("status", DEADLINE_STATUSES), name="status"),
         sa.CheckConstraint("(status = 'open') = (resolved_on IS NULL)", name="resolved_with_date"),
@@ -305,8 +338,12 @@ class Deadline(CreatedAtMixin, db.Model):
     case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id"), index=True)
     rule_id: Mapped[int | None] = mapped_column(sa.ForeignKey("deadline_rules.id"))
     due_on: Mapped[date]
-    title: Mapped[str] = mapped_column(sa.String(NAME_MAX))
-    legal_basis: Mapped[str | None] = mapped_column(sa.Text)
+    # Typed by hand or copied from a rule; a typed title may name people ("appeal for Karimov"):
+    # sealed with the client's data key, like the case's texts. None once the data was erased.
+    _title: Mapped[bytes | None] = mapped_column("title", sa.LargeBinary)
+    title = Sealed("_title")
+    _legal_basis: Mapped[bytes | None] = mapped_column("legal_basis", sa.LargeBinary)
+    legal_basis = Sealed("_legal_basis")
     status: Mapped[str] = mapped_column(sa.String(8), default="open")
     resolved_on: Mapped[date | None]
     # Moved by a court on petition: a rule no longer recomputes it.
@@ -315,6 +352,23 @@ class Deadline(CreatedAtMixin, db.Model):
 
     case = relationship("Case", back_populates="deadlines")
     rule = relationship("DeadlineRule")
+
+    def __init__(self, **fields) -> None:
+        """The case comes first: the texts are sealed with its client's key."""
+        super().__init__(case=fields.pop("case", None))
+        for name, value in fields.items():
+            setattr(self, name, value)
+
+    def sealing_key(self) -> bytes | None:
+        return self.case.sealing_key() if self.case is not None else None
+
+    def seal_context(self, name: str) -> str:
+        return f"deadlines.{name}.{self.case.reference}"
+
+    @property
+    def shown_title(self) -> str:
+        """The title, or once the client's data was erased the rule's name (law text)."""
+        return self.title or (self.rule.name if self.rule is not None else "—")
 
     @hybrid_property
     def is_open(self) -> bool:

@@ -164,6 +164,9 @@ def sync_rule_deadlines(case: Case, by: User | None) -> None:
         return
     work = work_calendar()
     existing = {d.rule_id: d for d in case.deadlines if d.rule_id is not None}
+    # The texts are sealed with the client's key; a client whose data was erased has none, and
+    # the deadline then shows the rule's name.
+    has_key = case.sealing_key() is not None
     for rule in rules:
         start = getattr(case, rule.trigger)
         if start is None:
@@ -171,15 +174,15 @@ def sync_rule_deadlines(case: Case, by: User | None) -> None:
         due_on = term_end(start, rule.length, rule.unit, work)
         deadline = existing.get(rule.id)
         if deadline is None:
-            case.deadlines.append(
-                Deadline(
-                    rule_id=rule.id,
-                    due_on=due_on,
-                    title=rule.name,
-                    legal_basis=rule.legal_basis,
-                    created_by_id=by.id if by else None,
-                )
+            deadline = Deadline(
+                case=case,
+                rule_id=rule.id,
+                due_on=due_on,
+                title=rule.name if has_key else None,
+                legal_basis=rule.legal_basis if has_key else None,
+                created_by_id=by.id if by else None,
             )
+            db.session.add(deadline)
         elif deadline.is_open and not deadline.is_extended and deadline.due_on != due_on:
             deadline.due_on = due_on
     db.session.flush()
@@ -215,7 +218,7 @@ def extend_deadline(
     deadline.is_extended = True
     text = _(
         "%(title)s: %(old)s → %(new)s",
-        title=deadline.title,
+        title=deadline.shown_title,
         old=previous.isoformat(),
         new=due_on.isoformat(),
     )
@@ -224,5 +227,7 @@ def extend_deadline(
 
 
 def _deadline_text(deadline: Deadline, note: str | None) -> str:
-    text = _("%(title)s (due %(date)s)", title=deadline.title, date=deadline.due_on.isoformat())
+    text = _(
+        "%(title)s (due %(date)s)", title=deadline.shown_title, date=deadline.due_on.isoformat()
+    )
     return f"{text}\n{note}" if note else text

@@ -98,6 +98,36 @@ class Client(CreatedAtMixin, db.Model):
         return f"<Client {self.pseudonym}>"
 
 
+# What a possible duplicate shares with the client already there (the index's kinds).
+MATCH_KINDS = {"name": _l("name"), "phone": _l("phone"), "document": _l("document number")}
+
+
+class PossibleDuplicate(CreatedAtMixin, db.Model):
+    """A client someone added who may be a person the organisation already has, on a case that
+    someone could not see: for a coordinator to check. Whoever added them is not told (that
+    would answer whom the organisation helps), and their intake went through."""
+
+    __tablename__ = "possible_duplicates"
+    __audited__ = True
+    __table_args__ = (sa.CheckConstraint("client_id <> other_id", name="two"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(sa.ForeignKey("clients.id"), index=True)
+    other_id: Mapped[int] = mapped_column(sa.ForeignKey("clients.id"), index=True)
+    matched: Mapped[str] = mapped_column(sa.String(32))  # MATCH_KINDS codes, space separated
+    found_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    checked_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+    checked_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+    client = relationship("Client", foreign_keys=[client_id])
+    other = relationship("Client", foreign_keys=[other_id])
+    found_by = relationship("User", foreign_keys=[found_by_id])
+
+    @property
+    def matched_labels(self) -> str:
+        return ", ".join(str(MATCH_KINDS[code]) for code in self.matched.split())
+
+
 class ClientIndex(db.Model):
     """Keyed hashes of a client's normalised name words, full name, phone and document number:
     exact search and duplicate finding without the plaintext (see ``app.clients.matching``)."""

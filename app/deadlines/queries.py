@@ -9,6 +9,8 @@ from app.access import own_cases_clause, visible_cases_clause
 from app.audit.queries import unchanged_since_last_view
 from app.auth.models import User
 from app.cases.models import CalendarDay, Case, Deadline, DeadlineRule, TimelineEntry
+from app.clients.models import Client
+from app.crypto import Opener
 from app.extensions import db
 
 SOON, LATER = 7, 30  # days: "due within 7 days", "within 30 days"
@@ -26,18 +28,25 @@ class Due:
 
 
 def _items(where, today: date, until: date) -> list[Due]:
+    """Deadline titles are sealed with their client's key: each is opened here (an erased
+    client's deadline shows its rule's name)."""
     assignee = sa.orm.aliased(User)
     deadlines = (
         sa.select(
             Deadline.due_on,
             sa.literal("deadline").label("kind"),
-            Deadline.title,
+            Deadline._title,
             Case.reference,
             Case.case_type,
             assignee.email,
             Deadline.id,
+            Client.data_key,
+            Client.pseudonym,
+            DeadlineRule.name,
         )
         .join(Case, Case.id == Deadline.case_id)
+        .join(Client, Client.id == Case.client_id)
+        .outerjoin(DeadlineRule, DeadlineRule.id == Deadline.rule_id)
         .outerjoin(assignee, assignee.id == Case.assigned_to_id)
         .where(Deadline.is_open, Deadline.due_on <= until, where)
     )
@@ -45,11 +54,14 @@ def _items(where, today: date, until: date) -> list[Due]:
         sa.select(
             TimelineEntry.occurred_on,
             sa.literal("hearing").label("kind"),
-            sa.literal(""),  # a hearing's note is sealed and may name people: not listed
+            sa.null(),  # a hearing's note is sealed and may name people: not listed
             Case.reference,
             Case.case_type,
             assignee.email,
             TimelineEntry.id,
+            sa.null(),
+            sa.null(),
+            sa.null(),
         )
         .join(Case, Case.id == TimelineEntry.case_id)
         .outerjoin(assignee, assignee.id == Case.assigned_to_id)
@@ -58,7 +70,13 @@ def _items(where, today: date, until: date) -> list[Due]:
         )
     )
     rows = db.session.execute(sa.union_all(deadlines, hearings).order_by("due_on")).all()
-    return [Due(*row) for row in rows]
+    opener = Opener()
+    items = []
+    for due_on, kind, sealed, reference, case_type, email, item_id, key, code, rule in rows:
+        title = opener.text(key, code, sealed, f"deadlines.title.{reference}")
+        title = title or rule or ""
+        items.append(Due(due_on, kind, title, reference, case_type, email, item_id))
+    return items
 
 
 def due_items(user: User, today: date, days: int = LATER) -> list[Due]:

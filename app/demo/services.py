@@ -271,7 +271,7 @@ class _Seeder:
         ]
         db.session.execute(sa.insert(TimelineEntry.__table__), entries)
         deadlines = [
-            row
+            _sealed_texts(row, "deadlines", case["reference"], key_of[case["client_id"]])
             for case_id, case in zip(case_ids, cases, strict=True)
             for row in self.deadlines(case_id, case)
         ]
@@ -281,6 +281,7 @@ class _Seeder:
 
 
 SEALED_CLIENT_FIELDS = ("full_name", "phone", "messenger", "born_on", "notes")
+SEALED_TEXTS = {m.__tablename__: m.SEALED_TEXTS for m in (Case, TimelineEntry, Deadline)}
 
 
 def _sealed_client(row: dict, key: bytes) -> dict:
@@ -295,12 +296,21 @@ def _sealed_client(row: dict, key: bytes) -> dict:
     return sealed
 
 
+def _sealed_texts(row: dict, table: str, reference: str, key: bytes) -> dict:
+    """The row with its typed texts sealed with the client's key, bound to the case's
+    reference (the same as the models do, in bulk)."""
+    sealed = dict(row)
+    for name in SEALED_TEXTS[table]:
+        sealed[name] = seal(key, row[name], f"{table}.{name}.{reference}")
+    return sealed
+
+
 def _sealed_case(row: dict, key: bytes) -> dict:
-    return {**row, "summary": seal(key, row["summary"], f"cases.summary.{row['reference']}")}
+    return _sealed_texts(row, "cases", row["reference"], key)
 
 
 def _sealed_entry(row: dict, reference: str, key: bytes) -> dict:
-    return {**row, "body": seal(key, row["body"], f"timeline_entries.body.{reference}")}
+    return _sealed_texts(row, "timeline_entries", reference, key)
 
 
 def _insert_returning_ids(model, rows: list[dict]) -> list[int]:

@@ -15,6 +15,17 @@ class KeyCheck(db.Model):
     index_digest: Mapped[bytes] = mapped_column(sa.LargeBinary)
 
 
+class OrganisationKey(db.Model):
+    """The organisation's data key, wrapped by the master key (one row): it seals typed text
+    that belongs to no client, such as calendar notes (``app.crypto.organisation_key``).
+    ``flask keys rotate`` re-wraps it with the clients' keys."""
+
+    __tablename__ = "organisation_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    wrapped: Mapped[bytes] = mapped_column(sa.LargeBinary)
+
+
 class Setting(db.Model):
     """The organisation's settings an admin keeps (one row)."""
 

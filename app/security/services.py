@@ -11,10 +11,10 @@ from app.auth.models import User
 from app.cases.models import Case
 from app.clients.models import Client, ClientIndex
 from app.clients.services import search_digests
-from app.crypto import Keys, check_value, keys, unwrap, wrap
+from app.crypto import ORGANISATION_KEY_CONTEXT, Keys, check_value, keys, unwrap, wrap
 from app.errors import RuleViolation
 from app.extensions import db
-from app.security.models import KeyCheck
+from app.security.models import KeyCheck, OrganisationKey
 from app.security.queries import settings
 
 SEALED_CLIENT_COLUMNS = (
@@ -73,7 +73,8 @@ def retention_due(today: date, days: int) -> list[int]:
 
 
 def erase_client(client: Client, today: date, by: User | None) -> None:
-    """Erase what identifies the client and what their cases say in words; the pseudonym code,
+    """Erase what identifies the client and what their cases say in words (summaries, court or
+    agency, article, school and grade, timeline texts, deadline titles); the pseudonym code,
     citizenship and every case's type, outcome, dates and region stay, so the numbers do not
     change. Dropping the client's data key also makes the sealed copies in the audit trail
     unreadable."""
@@ -81,9 +82,9 @@ def erase_client(client: Client, today: date, by: User | None) -> None:
     for column in SEALED_CLIENT_COLUMNS:
         setattr(client, column, None)
     for case in client.cases:
-        case._summary = None
-        for entry in case.entries:
-            entry._body = None
+        for row in (case, *case.entries, *case.deadlines):
+            for name in row.SEALED_TEXTS:
+                setattr(row, getattr(type(row), name).column_attr, None)
     client.data_key = None
     client.erased_on = today
     db.session.execute(sa.delete(ClientIndex).where(ClientIndex.client_id == client.id))
@@ -104,9 +105,9 @@ def run_retention(today: date, by: User | None, dry_run: bool = False) -> int | 
 
 
 def rotate_keys(new: Keys) -> int:
-    """Re-wrap every client's data key under a new master key and rebuild the search index
-    under a new index key; the caller commits, then stores the new keys. Returns how many
-    clients were done."""
+    """Re-wrap every client's data key, and the organisation's, under a new master key and
+    rebuild the search index under a new index key; the caller commits, then stores the new
+    keys. Returns how many clients were done."""
     old = keys()
     done, last_id = 0, 0
     db.session.execute(sa.delete(ClientIndex))
@@ -137,6 +138,10 @@ def rotate_keys(new: Keys) -> int:
             db.session.execute(sa.insert(ClientIndex), rows)
         db.session.flush()
         done, last_id = done + len(batch), batch[-1].id
+    organisation = db.session.get(OrganisationKey, 1)
+    organisation.wrapped = wrap(
+        unwrap(organisation.wrapped, ORGANISATION_KEY_CONTEXT, old), ORGANISATION_KEY_CONTEXT, new
+    )
     sealed, digest = check_value(new)
     check = db.session.get(KeyCheck, 1)
     check.sealed, check.index_digest = sealed, digest

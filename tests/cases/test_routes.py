@@ -384,6 +384,7 @@ def test_two_people_editing_one_case_the_second_save_is_refused(client, voluntee
             "case_type": "deportation_challenge",
             "opened_on": "2025-03-01",
             "region": "Казань",
+            "authority": "Мещанский районный суд",
             "summary": "Описание координатора",
         },
     )
@@ -397,12 +398,14 @@ def test_two_people_editing_one_case_the_second_save_is_refused(client, voluntee
             "case_type": "deportation_challenge",
             "opened_on": "2025-03-01",
             "region": "Тюмень",
+            "authority": "Тверской районный суд",
             "summary": "Описание волонтёра",
         },
     )
     assert late.status_code == 409  # …and the volunteer's save is refused, showing both
     assert "Описание координатора" in late.text and "Описание волонтёра" in late.text
     assert "Казань" in late.text and "Тюмень" in late.text
+    assert "Мещанский районный суд" in late.text and "Тверской районный суд" in late.text
     with app.app_context():
         from app.cases.models import Case
         from app.extensions import db

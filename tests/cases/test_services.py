@@ -7,12 +7,14 @@ import sqlalchemy as sa
 
 from app.cases.models import DECIDED, OUTCOMES, SUCCESSFUL, Case, TimelineEntry
 from app.cases.services import (
+    add_deadline,
     add_timeline_entry,
     close_case,
     open_case,
     reopen_case,
     update_case,
 )
+from app.crypto import unseal
 from app.errors import RuleViolation
 from app.extensions import db
 
@@ -168,3 +170,25 @@ def test_deleting_a_case_takes_its_timeline_with_it(make):
     db.session.flush()
     left = db.session.execute(sa.select(sa.func.count()).select_from(TimelineEntry)).scalar()
     assert left == 0
+
+
+def test_a_case_given_to_another_client_is_sealed_again_with_their_key(make):
+    """(A CSV import that names another client moves the case.) Every text of the case, its
+    timeline and its deadlines reads the same afterwards, sealed with the new client's key."""
+    first, second = make.client(), make.client()
+    case = open_case(first, {**DEPORTATION, "authority": "Мещанский суд"}, by=None)
+    case.summary = "Задержан у метро"
+    add_timeline_entry(case, "note", date(2025, 3, 4), "Звонил брат", by=None)
+    add_deadline(case, date(2025, 4, 1), "Ходатайство", by=None, legal_basis="по указанию суда")
+    before = _texts(case)
+    case.reseal_for(second)
+    db.session.flush()
+    db.session.expire_all()
+    case = db.session.get(Case, case.id)
+    assert case.client_id == second.id and _texts(case) == before
+    assert unseal(second.sealing_key(), case._authority, "cases.authority." + case.reference)
+
+
+def _texts(case: Case) -> list:
+    rows = (case, *case.entries, *case.deadlines)
+    return [getattr(row, name) for row in rows for name in row.SEALED_TEXTS]

@@ -15,14 +15,21 @@ TODAY = date.today()
 
 
 def _deadlines(app, case_id: int) -> list[Deadline]:
+    """The case's deadlines, readable after the app context ends (their texts are sealed with
+    the client's key: it is opened here, while the keys are at hand)."""
     with app.app_context():
         rows = (
             db.session.execute(
-                sa.select(Deadline).where(Deadline.case_id == case_id).order_by(Deadline.id)
+                sa.select(Deadline)
+                .where(Deadline.case_id == case_id)
+                .options(sa.orm.joinedload(Deadline.case).joinedload(Case.client))
+                .order_by(Deadline.id)
             )
             .scalars()
             .all()
         )
+        for row in rows:
+            row.sealing_key()
         db.session.expunge_all()
         return rows
 

@@ -34,7 +34,12 @@ def _seeded_dump(backend, folder, name, cases, seed):
             (c.pseudonym, c.full_name, c.phone, c.messenger, c.born_on, c.notes)
             for c in db.session.execute(sa.select(Client).order_by(Client.id)).scalars()
         ] + [
-            (case.reference, case.summary, [e.body for e in case.entries])
+            (
+                case.reference,
+                [getattr(case, name) for name in Case.SEALED_TEXTS],
+                [e.body for e in case.entries],
+                [(d.title, d.legal_basis) for d in case.deadlines],
+            )
             for case in db.session.execute(sa.select(Case).order_by(Case.id)).scalars()
         ]
     return result.output, dump
@@ -79,6 +84,14 @@ def test_demo_data_looks_like_the_work(app, ctx):
     assert 0.30 <= rate("school_refusal") <= 0.46
     still_open = db.session.execute(sa.select(sa.func.count()).where(Case.is_open)).scalar()
     assert 0 < still_open < 3000
+    # The typed texts are sealed like the rest, and open with the client's key.
+    school = db.session.execute(
+        sa.select(Case).where(Case.case_type == "school_refusal").limit(1)
+    ).scalar_one()
+    assert school.school_name.startswith("ГБОУ Школа № ") and school.authority
+    assert "Школа".encode() not in school._school_name
+    [deadline] = school.deadlines
+    assert deadline.title == deadline.rule.name and "219" in deadline.legal_basis
 
 
 def test_seeding_twice_adds_without_clashing(app, ctx):

@@ -259,7 +259,7 @@ def test_deadline_met_is_not_the_next_deadline(client, coordinator, make, app):
     with app.app_context():
         db.session.add(
             Deadline(
-                case_id=case.id,
+                case=db.session.get(Case, case.id),
                 due_on=date(2025, 1, 1),
                 title="x",
                 status="met",

@@ -1,13 +1,17 @@
 """`flask keys rotate`: everything under new keys; the old key file no longer opens the data."""
 
 import shutil
+from datetime import date
 
 import pytest
 import sqlalchemy as sa
 
 from app import create_app
+from app.cases.models import CalendarDay
+from app.cases.services import open_case
 from app.clients.models import Client
 from app.clients.services import create_client
+from app.deadlines.services import add_calendar_day
 from app.extensions import db
 from config import TestConfig
 from tests.databases import app_on_fresh_database
@@ -16,10 +20,21 @@ from tests.databases import app_on_fresh_database
 def test_rotation_keeps_everything_readable_and_findable(tmp_path):
     with app_on_fresh_database("sqlite", tmp_path, "rotate") as app:
         with app.app_context():
-            create_client(
+            person = create_client(
                 {"full_name": "Худойбердиев Шерзод", "citizenship": "UZ", "phone": "+998901234567"},
                 by=None,
             )
+            open_case(
+                person,
+                {
+                    "case_type": "school_refusal",
+                    "opened_on": date(2025, 3, 3),
+                    "region": "Казань",
+                    "school_name": "Школа № 12",
+                },
+                by=None,
+            )
+            add_calendar_day(date(2031, 6, 14), True, "перенос", by=None)
             db.session.commit()
         key_file = tmp_path / "huquq.keys"
         shutil.copy(key_file, tmp_path / "old.keys")
@@ -37,6 +52,12 @@ def test_rotation_keeps_everything_readable_and_findable(tmp_path):
         nobody = User(email="x@example.org", role="admin")
         assert [c.id for c in clients_matching("Khudoyberdiev", nobody)] == [client.id]
         assert [c.id for c in clients_matching("90 123 45 67", nobody)] == [client.id]
+        assert client.cases[0].school_name == "Школа № 12"
+        # The organisation's key, which seals calendar notes, was re-wrapped too.
+        day = db.session.execute(
+            sa.select(CalendarDay).where(CalendarDay.day == date(2031, 6, 14))
+        ).scalar_one()
+        assert day.note == "перенос"
     shutil.copy(tmp_path / "old.keys", key_file)
     with pytest.raises(SystemExit):
         create_app(TestConfig(url, tmp_path))

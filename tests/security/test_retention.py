@@ -1,6 +1,7 @@
 """Retention erases identifying data of clients whose cases closed long ago, and the numbers
 the dashboard shows do not change."""
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -24,10 +25,15 @@ def people(make, app):
     busy = make.client(full_name="Рахимов Жасур")
     make.case(
         client=old,
+        case_type="school_refusal",
         opened_on=TODAY - timedelta(days=900),
         outcome="success",
         closed_on=TODAY - timedelta(days=800),
         summary="Шералиев задержан",
+        authority="Управление образования, инспектор Шералиева",
+        school_name="Школа № 1234",
+        school_grade="2 «Б»",
+        refusal_on=TODAY - timedelta(days=905),
     )
     make.case(
         client=recent,
@@ -93,11 +99,17 @@ def test_retention_erases_identifiers_and_keeps_the_numbers(app, people):
         )
         case = erased.cases[0]
         assert (case.case_type, case.outcome, case.region, case.summary) == (
-            "deportation_challenge",
+            "school_refusal",
             "success",
             "Москва",
             None,
         )
+        # What the case says in words is gone, not only unreadable: the texts and the
+        # deadline's title are cleared, its dates stay.
+        texts = [case._authority, case._school_name, case._school_grade, case._summary]
+        [deadline] = case.deadlines
+        assert texts == [None] * 4 and (deadline._title, deadline._legal_basis) == (None, None)
+        assert deadline.due_on is not None and deadline.shown_title == deadline.rule.name
         assert (
             db.session.execute(
                 sa.select(ClientIndex).where(ClientIndex.client_id == old.id)
@@ -137,3 +149,7 @@ def test_an_erased_client_page_says_so(client, make, app, people):
     page = client.get(f"/clients/{old.pseudonym}").text
     assert "(name erased)" in page and "Шералиев" not in page
     assert client.get("/cases").status_code == 200
+    reference = re.search(r"/cases/(HQ-[0-9A-Z-]+)", page).group(1)
+    case_page = client.get(f"/cases/{reference}")
+    assert case_page.status_code == 200 and "Шералиев" not in case_page.text
+    assert "Школа № 1234" not in case_page.text and "(sealed)" in case_page.text
