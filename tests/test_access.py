@@ -11,6 +11,8 @@ import sqlalchemy as sa
 from app.access import EVERYONE
 from app.auth.models import User
 from app.cases.models import CalendarDay, Deadline
+from app.clients.models import PossibleDuplicate
+from app.clients.services import create_client
 from app.deadlines.services import renew_calendar_link
 from app.extensions import db
 from tests.helpers import csrf_field, login
@@ -51,6 +53,14 @@ def world(app, make) -> World:
             .all()
         )
         token = renew_calendar_link(db.session.get(User, volunteer.id), by=None)
+        duplicate = create_client(
+            {"full_name": "Каримов Шерзод", "citizenship": "UZ"},
+            by=None,
+            possible_duplicates={other_client.id: ["name"]},
+        )
+        flag_id = db.session.execute(
+            sa.select(PossibleDuplicate.id).where(PossibleDuplicate.client_id == duplicate.id)
+        ).scalar_one()
         db.session.commit()
     shared = {
         "user_id": colleague.id,
@@ -58,6 +68,7 @@ def world(app, make) -> World:
         "benchmark_id": 1,
         "rule_id": 1,
         "token": token,
+        "flag_id": flag_id,
     }
     return World(
         users={"volunteer": volunteer, "coordinator": coordinator, "admin": admin},

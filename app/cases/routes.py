@@ -42,8 +42,7 @@ from app.cases.services import (
 )
 from app.cases.terms import days_left
 from app.clients.forms import ClientForm
-from app.clients.queries import duplicates_to_confirm
-from app.clients.services import create_client
+from app.clients.services import check_duplicates, create_client
 from app.errors import EditConflict, RuleViolation
 from app.extensions import db
 from app.forms_base import form_status, show_refusal
@@ -165,15 +164,23 @@ def intake():
     """Log a new case for a new client, on one page."""
     client_form = ClientForm(prefix="client")
     form = _case_form(prefix="case", meta={"csrf": False})
-    duplicates = None
+    duplicates = []
     # Both forms are validated, so every error shows at once.
     if client_form.validate_on_submit() & form.validate_on_submit():
-        duplicates = duplicates_to_confirm(client_form, current_user)
-        if duplicates is None and (
+        check = check_duplicates(
+            client_form.client_data(), current_user, confirmed=client_form.different_person.data
+        )
+        db.session.commit()  # the check is on record, whatever happens next
+        duplicates = check.to_confirm
+        if not duplicates and (
             done := _write(
                 form,
                 lambda: open_case(
-                    create_client(client_form.client_data(), by=current_user),
+                    create_client(
+                        client_form.client_data(),
+                        by=current_user,
+                        possible_duplicates=check.to_flag,
+                    ),
                     form.case_data(),
                     by=current_user,
                 ),

@@ -123,6 +123,10 @@ class PossibleDuplicate(CreatedAtMixin, db.Model):
     other = relationship("Client", foreign_keys=[other_id])
     found_by = relationship("User", foreign_keys=[found_by_id])
 
+    def other_side(self, client: "Client") -> "Client":
+        """The client of the pair that is not ``client``."""
+        return self.other if self.client_id == client.id else self.client
+
     @property
     def matched_labels(self) -> str:
         return ", ".join(str(MATCH_KINDS[code]) for code in self.matched.split())

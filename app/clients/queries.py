@@ -1,14 +1,12 @@
 """Reads of clients. Names are sealed, so search goes through the keyed-hash index."""
 
-from dataclasses import dataclass
-
 import sqlalchemy as sa
 
 from app.access import visible_cases_clause, visible_clients_clause
 from app.auth.models import User
 from app.cases.models import Case  # the client's page lists their cases
 from app.clients.matching import name_tokens
-from app.clients.models import Client, ClientIndex
+from app.clients.models import Client, ClientIndex, PossibleDuplicate
 from app.clients.services import search_digests
 from app.crypto import blind
 from app.extensions import db
@@ -55,45 +53,35 @@ def clients_matching(text: str, user: User) -> list[Client]:
     return sorted(found, key=lambda c: (c.full_name or "").casefold())
 
 
-def possible_duplicates(data: dict, user: User, exclude_id: int | None = None) -> tuple[list, int]:
-    """Clients who may be the person about to be added: the same name (in any spelling), or the
-    same phone or document number. Returns (those ``user`` may see, how many others there are)."""
-    pairs = search_digests(data.get("full_name"), data.get("phone"), data.get("document_number"))
-    by_kind: dict[str, list[bytes]] = {}
-    for kind, digest in pairs:
-        by_kind.setdefault(kind, []).append(digest)
-    matches = []
-    if "fullname" in by_kind:
-        matches.append(_ids_with_any(("fullname",), by_kind["fullname"]))
-    numbers = by_kind.get("phone", []) + by_kind.get("doc", [])
-    if numbers:
-        matches.append(_ids_with_any(("phone", "doc"), numbers))
-    if not matches:
-        return [], 0
-    ids = set(db.session.execute(sa.union(*matches)).scalars()) - {exclude_id}
-    if not ids:
-        return [], 0
-    visible = list(
-        db.session.execute(
-            sa.select(Client).where(Client.id.in_(ids), visible_clients_clause(user))
-        ).scalars()
+def open_possible_duplicates() -> list[PossibleDuplicate]:
+    """Clients added who may be someone the organisation already has, not checked yet by a
+    coordinator, oldest first (with both clients and who added the new one)."""
+    query = (
+        sa.select(PossibleDuplicate)
+        .where(PossibleDuplicate.checked_at.is_(None))
+        .options(
+            sa.orm.joinedload(PossibleDuplicate.client),
+            sa.orm.joinedload(PossibleDuplicate.other),
+            sa.orm.joinedload(PossibleDuplicate.found_by),
+        )
+        .order_by(PossibleDuplicate.created_at, PossibleDuplicate.id)
     )
-    return visible, len(ids) - len(visible)
+    return list(db.session.execute(query).scalars())
 
 
-@dataclass(frozen=True)
-class Duplicates:
-    visible: list
-    hidden: int
-
-
-def duplicates_to_confirm(form, user: User) -> Duplicates | None:
-    """Clients who may be the person being added, unless the user already said this is someone
-    else; None when there is nothing to ask."""
-    if form.different_person.data:
-        return None
-    visible, hidden = possible_duplicates(form.client_data(), user)
-    return Duplicates(visible, hidden) if visible or hidden else None
+def possible_duplicates_of(client: Client) -> list[PossibleDuplicate]:
+    """The unchecked possible duplicates this client is one side of (for coordinators)."""
+    query = (
+        sa.select(PossibleDuplicate)
+        .where(
+            PossibleDuplicate.checked_at.is_(None),
+            sa.or_(
+                PossibleDuplicate.client_id == client.id, PossibleDuplicate.other_id == client.id
+            ),
+        )
+        .order_by(PossibleDuplicate.id)
+    )
+    return list(db.session.execute(query).scalars())
 
 
 def recent_clients(user: User, limit: int = 20) -> list[Client]:

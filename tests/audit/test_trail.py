@@ -50,12 +50,13 @@ def test_intake_records_the_new_client_and_case_by_their_author(client, voluntee
     events = _events(app)[before:]
     # The ruling's copy arrived on 2025-03-02: the appeal rule gives the case its deadline.
     assert [(e.action, e.entity) for e in events] == [
+        ("duplicate_check", "clients"),
         ("insert", "clients"),
         ("insert", "cases"),
         ("insert", "deadlines"),
     ]
     assert {e.actor_id for e in events} == {volunteer.id} and {e.via for e in events} == {"web"}
-    client_event, case_event, deadline_event = events
+    _check, client_event, case_event, deadline_event = events
     assert deadline_event.changes["due_on"] == [None, "2025-03-12"]
     # The name is sealed in the trail itself, and opens with the client's key.
     assert client_event.changes["full_name"][1].startswith("sealed:")

@@ -6,6 +6,9 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
+from app.audit.models import AuditEvent
+from app.clients.services import DUPLICATE_CHECKS_PER_HOUR
+from app.extensions import db
 from tests.helpers import csrf_field, login, row_counts, submit
 
 NEW_CLIENT = {
@@ -167,7 +170,10 @@ def test_adding_someone_who_may_exist_asks_first(client, volunteer, make, app):
     before = row_counts(app)
     asked = submit(client, "/clients/new", {**NEW_CLIENT, "full_name": "Xudoyberdiyev Sherzod"})
     assert asked.status_code == 422 and "may be a client you already have" in asked.text
-    assert existing.pseudonym in asked.text and row_counts(app) == before
+    assert existing.pseudonym in asked.text
+    after = row_counts(app)
+    assert after.pop("audit_events") == before.pop("audit_events") + 1  # the check, on record
+    assert after == before
     confirmed = submit(
         client,
         "/clients/new",
@@ -176,17 +182,152 @@ def test_adding_someone_who_may_exist_asks_first(client, volunteer, make, app):
     assert confirmed.status_code == 302
 
 
-def test_a_match_the_volunteer_cannot_see_is_only_counted(client, volunteer, make):
-    hidden = make.client(
-        by=make.user("volunteer"), full_name="Шералиев Бахром", phone="+998900000001"
-    )
-    asked = submit(
-        client,
-        "/clients/new",
-        {**NEW_CLIENT, "full_name": "Другое Имя", "phone": "+998 90 000 00 01"},
-    )
-    assert asked.status_code == 422 and "1 more client" in asked.text
-    assert hidden.pseudonym not in asked.text and "Шералиев" not in asked.text
+HIDDEN = {"full_name": "Шералиев Бахром", "phone": "+998900000001", "document_number": "FA1234567"}
+# What a volunteer may type to probe for that hidden client, and something matching no one.
+PROBES = {
+    "name": {"full_name": "Sheraliev Bahrom"},
+    "phone": {"full_name": "Другое Имя", "phone": "+998 90 000 00 01"},
+    "document": {"full_name": "Третье Имя", "document_number": "fa 1234567"},
+    "nobody": {"full_name": "Никто Неизвестный", "phone": "+998 90 999 99 99"},
+}
+
+
+def _answer(response, client) -> tuple:
+    """What a person learns from adding a client: the status, where it leads (the new record's
+    own code or reference taken out), and every message and warning on the page it leads to."""
+    assert response.status_code == 302, response.status_code
+    page = client.get(response.location).text
+    said = re.findall(r'<(?:p|div) class="(?:flash|duplicates)[^"]*"[^>]*>.*?</(?:p|div)>', page)
+    code = response.location.rsplit("/", 1)[-1]
+    said = [message.replace(code, "CODE") for message in said]
+    return response.status_code, response.location.replace(code, "CODE"), said
+
+
+@pytest.mark.parametrize("path", ["/clients/new", "/cases/new"])
+def test_a_match_the_volunteer_cannot_see_tells_them_nothing(client, volunteer, make, app, path):
+    """The duplicate check is no oracle: probing for a client on someone else's case by name,
+    phone or document number answers just as typing a stranger does, and the intake goes
+    through; a coordinator is shown the match instead."""
+    hidden = make.client(by=make.user("volunteer"), **HIDDEN)
+    make.case(client=hidden, by=make.user("coordinator"))
+    form = client.get(path).text
+    assert "A coordinator checks every new client" in form
+    answers = {}
+    for what, typed in PROBES.items():
+        fields = {**NEW_CLIENT, "phone": "", **typed}
+        if path == "/cases/new":
+            fields = {f"client-{k}": v for k, v in fields.items()} | {
+                "case-case_type": "other",
+                "case-opened_on": "2025-03-03",
+                "case-region": "Москва",
+            }
+        response = submit(client, path, fields)
+        answers[what] = _answer(response, client)
+        page = client.get(response.location).text
+        assert hidden.pseudonym not in page and "Шералиев" not in page
+    assert answers["name"] == answers["phone"] == answers["document"] == answers["nobody"]
+    assert any("added" in message or "opened" in message for message in answers["name"][2])
+    # The coordinator sees the three matches, naming both clients by their codes.
+    coordinator = app.test_client()
+    login(coordinator, make.user("coordinator"))
+    listed = coordinator.get("/clients/duplicates").text
+    assert listed.count(f'href="/clients/{hidden.pseudonym}"') == 3
+    for what in ("name", "phone", "document number"):
+        assert f'<td data-label="Matching">{what}</td>' in listed
+    assert client.get("/clients/duplicates").status_code == 403
+
+
+def test_the_coordinator_sees_the_match_on_the_new_client_and_marks_it_checked(
+    client, volunteer, make, app
+):
+    hidden = make.client(by=make.user("volunteer"), **HIDDEN)
+    make.case(client=hidden, by=make.user("coordinator"))
+    added = submit(client, "/clients/new", {**NEW_CLIENT, "full_name": "Шералиев Бахром"})
+    new_code = added.location.rsplit("/", 1)[-1]
+    assert "Possible duplicate" not in client.get(added.location).text
+    coordinator = app.test_client()
+    login(coordinator, make.user("coordinator"))
+    for code, other in ((new_code, hidden.pseudonym), (hidden.pseudonym, new_code)):
+        page = coordinator.get(f"/clients/{code}").text
+        assert "Possible duplicate to check" in page and f"/clients/{other}" in page
+    listed = coordinator.get("/clients/duplicates").text
+    action = re.search(r'action="(/clients/duplicates/\d+/checked)"', listed).group(1)
+    done = submit(coordinator, "/clients/duplicates", {}, action=action, follow=True)
+    assert "Marked as checked" in done.text and hidden.pseudonym not in done.text
+    assert "Possible duplicate to check" not in coordinator.get(f"/clients/{new_code}").text
+    with app.app_context():
+        event = (
+            db.session.execute(
+                sa.select(AuditEvent)
+                .where(AuditEvent.entity == "possible_duplicates")
+                .order_by(AuditEvent.id.desc())
+            )
+            .scalars()
+            .first()
+        )
+        assert event.action == "update" and event.changes["checked_at"][1]
+
+
+def test_a_match_the_volunteer_can_see_is_still_offered(client, volunteer, make):
+    mine = make.client(by=volunteer, **HIDDEN)
+    asked = submit(client, "/clients/new", {**NEW_CLIENT, **PROBES["document"]})
+    assert asked.status_code == 422 and mine.pseudonym in asked.text
+
+
+def test_every_check_is_audited_without_what_was_typed(client, volunteer, make, app):
+    hidden = make.client(by=make.user("volunteer"), **HIDDEN)
+    make.case(client=hidden, by=make.user("coordinator"))
+    make.client(by=volunteer, full_name="Шералиев Бахром")
+    submit(client, "/clients/new", {**NEW_CLIENT, **PROBES["name"]})  # asked about their own
+    submit(client, "/clients/new", {**NEW_CLIENT, **PROBES["nobody"]})
+    with app.app_context():
+        events = (
+            db.session.execute(
+                sa.select(AuditEvent)
+                .where(AuditEvent.action == "duplicate_check")
+                .order_by(AuditEvent.id)
+            )
+            .scalars()
+            .all()
+        )
+    assert [e.actor_id for e in events] == [volunteer.id, volunteer.id]
+    assert [e.changes for e in events] == [
+        {"visible": [None, 1], "not_visible": [None, 1], "deferred": [None, False]},
+        {"visible": [None, 0], "not_visible": [None, 0], "deferred": [None, False]},
+    ]
+
+
+def test_duplicate_checks_are_limited_per_hour(client, volunteer, make, app, clock):
+    """Past DUPLICATE_CHECKS_PER_HOUR checks in an hour, a volunteer is no longer asked even
+    about clients they can see: the check is left to a coordinator, and the intake goes
+    through. An hour later they are asked again."""
+    mine = make.client(by=volunteer, **HIDDEN)
+    for n in range(DUPLICATE_CHECKS_PER_HOUR - 1):
+        added = submit(
+            client, "/clients/new", {**NEW_CLIENT, "full_name": f"Клиент Номер{n}", "phone": ""}
+        )
+        assert added.status_code == 302
+        clock.advance(seconds=30)
+    asked = submit(client, "/clients/new", {**NEW_CLIENT, **PROBES["document"]})
+    assert asked.status_code == 422 and mine.pseudonym in asked.text  # the last answered one
+    deferred = submit(client, "/clients/new", {**NEW_CLIENT, **PROBES["document"]})
+    assert deferred.status_code == 302 and mine.pseudonym not in client.get(deferred.location).text
+    coordinator = app.test_client()
+    login(coordinator, make.user("coordinator"))
+    assert mine.pseudonym in coordinator.get("/clients/duplicates").text
+    clock.advance(minutes=61)
+    login(client, volunteer)  # (the session ended after 30 idle minutes)
+    again = submit(client, "/clients/new", {**NEW_CLIENT, **PROBES["document"]})
+    assert again.status_code == 422 and mine.pseudonym in again.text
+    with app.app_context():
+        flags = (
+            db.session.execute(
+                sa.select(AuditEvent.changes).where(AuditEvent.action == "duplicate_check")
+            )
+            .scalars()
+            .all()
+        )
+    assert [f["deferred"][1] for f in flags].count(True) == 1
 
 
 def test_the_safe_contact_note_is_shown_with_the_contacts(client, volunteer, make):
