@@ -10,6 +10,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from app.extensions import babel, csrf, db, login_manager
+from app.logs import mask_log_records
 
 ROOT = Path(__file__).resolve().parent.parent
 # Browser features the pages never use: denied to them and to anything they might embed.
@@ -61,6 +62,7 @@ def create_app(config=None) -> Flask:
     app.config.from_object(config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     logging.basicConfig(level=logging.INFO)
+    mask_log_records()  # no calendar secret, no forged line, in any log (app/logs.py)
 
     _init_extensions(app)
     _register_converters(app)
