@@ -32,8 +32,8 @@ install-dev: $(VENV)/.installed-dev $(CATALOGUES)
 
 ## messages: extract the interface's strings and merge them into the catalogues
 messages: install
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ --sort-by-file --project Huquq --copyright-holder Huquq -o translations/messages.pot .
-	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ --sort-by-file --project Huquq --copyright-holder Huquq -w 100 -o translations/messages.pot .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete -w 100
 
 ## run: install, migrate the database (SQLite in instance/ unless DATABASE_URL says otherwise), serve
 run: install

@@ -11,7 +11,9 @@ threads = int(os.environ.get("HUQUQ_THREADS", "8"))
 # A request may take long (exports); a worker that says nothing for this long is restarted.
 timeout = 120
 graceful_timeout = 30
-# Access logs carry the path, never the query string or body: no filters, no names.
+# Access logs carry the path, never the query string or body: no filters, no names. The
+# logger escapes what a request brings (no forged lines) and hides a calendar link's secret.
 accesslog = "-"
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms'
+logger_class = "app.serving.AccessLog"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

@@ -10,8 +10,41 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from app.extensions import babel, csrf, db, login_manager
+from app.logs import mask_log_records
 
 ROOT = Path(__file__).resolve().parent.parent
+# Browser features the pages never use: denied to them and to anything they might embed.
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in (
+        "accelerometer",
+        "ambient-light-sensor",
+        "autoplay",
+        "battery",
+        "bluetooth",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "fullscreen",
+        "gamepad",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "idle-detection",
+        "local-fonts",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "picture-in-picture",
+        "publickey-credentials-get",
+        "screen-wake-lock",
+        "serial",
+        "usb",
+        "web-share",
+        "xr-spatial-tracking",
+    )
+)
 
 
 def create_app(config=None) -> Flask:
@@ -29,8 +62,10 @@ def create_app(config=None) -> Flask:
     app.config.from_object(config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     logging.basicConfig(level=logging.INFO)
+    mask_log_records()  # no calendar secret, no forged line, in any log (app/logs.py)
 
     _init_extensions(app)
+    _register_converters(app)
     _register_blueprints(app)
     _register_errors(app)
     _register_cli(app)
@@ -107,6 +142,13 @@ def _check_keys_once() -> None:
         current_app.extensions["huquq_keys_checked"] = True
 
 
+def _register_converters(app: Flask) -> None:
+    """Before any route is added: every ``<int:…>`` takes only numbers an id column holds."""
+    from app.urls import IdConverter
+
+    app.url_map.converters["int"] = IdConverter
+
+
 def _register_blueprints(app: Flask) -> None:
     from app.audit.routes import bp as audit_bp
     from app.auth.routes import bp as auth_bp
@@ -163,7 +205,9 @@ def _register_cli(app: Flask) -> None:
 
 def _register_security(app: Flask) -> None:
     from app.access import enforce_access, public
+    from app.urls import refuse_nul_characters
 
+    app.before_request(refuse_nul_characters)
     app.before_request(enforce_access)
     send_static = app.view_functions["static"]
 
@@ -184,6 +228,9 @@ def _register_security(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "no-referrer")
         response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        if request.is_secure:  # over plain HTTP a browser ignores it
+            response.headers.setdefault("Strict-Transport-Security", "max-age=63072000")
         if request.endpoint != "static":  # pages may show clients: never kept in a cache
             response.headers["Cache-Control"] = "no-store"
         return response

@@ -1,5 +1,7 @@
 """Errors that services raise and routes and commands turn into messages for people."""
 
+from werkzeug.exceptions import BadRequest
+
 
 class RuleViolation(ValueError):
     """A write that would break a rule of the domain (e.g. closing a case before it opened).
@@ -19,3 +21,11 @@ class EditConflict(Exception):
     def __init__(self, record) -> None:
         super().__init__("edit conflict")
         self.record = record
+
+
+class BadInput(BadRequest):
+    """A request whose address or form holds something the app cannot take (a NUL character, a
+    broken link): answered 400 with this message, in the person's language, and nothing done."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(description=message)

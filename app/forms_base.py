@@ -3,23 +3,28 @@
 Text pasted from a messenger carries non-breaking spaces, zero-width characters, stray control
 characters and Windows line ends; every text field is cleaned before it is validated, so what is
 stored is what the person meant. An empty field becomes ``None``.
+
+Every date field keeps to the range of app/dates.py (``DateRange``): the range of case dates
+unless the field names another, so a slip of the keyboard (0001, 9999) is refused beside the
+field, in a filter as in a form, before it reaches a query or the term arithmetic.
 """
 
 import unicodedata
 from collections.abc import Iterable, Mapping
 from datetime import date
 
+import wtforms
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import Form, PasswordField, SelectField, StringField, TextAreaField
+from wtforms import DateField, Form, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
+from app.dates import CASE_DATES_FROM, CASE_DATES_TO
 from app.extensions import db
 
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u200e\u200f\u2060\ufeff\u00ad"), None)
 _SPACES = dict.fromkeys(map(ord, "\u00a0\u2007\u202f\u3000"), " ")
-EARLIEST_DATE = date(1900, 1, 1)
 
 
 def clean_text(value):
@@ -38,8 +43,38 @@ def clean_line(value):
     return " ".join(value.split()) if isinstance(value, str) else value
 
 
+class DateRange:
+    """The days a date field takes, both included (app/dates.py): case dates by default."""
+
+    def __init__(self, earliest: date = CASE_DATES_FROM, latest: date = CASE_DATES_TO) -> None:
+        self.earliest, self.latest = earliest, latest
+
+    def __call__(self, form, field) -> None:
+        if field.data is None:
+            return
+        if field.data < self.earliest:
+            raise ValidationError(_l("This date is too far in the past; check the year."))
+        if field.data > self.latest:
+            raise ValidationError(_l("This date is too far in the future; check the year."))
+
+
+class DecimalField(wtforms.DecimalField):
+    """A decimal number as typed; "NaN" and "Infinity", which Python reads as numbers, are not
+    numbers a person means (and cannot be compared)."""
+
+    def process_formdata(self, valuelist) -> None:
+        super().process_formdata(valuelist)
+        if self.data is not None and not self.data.is_finite():
+            self.data = None
+            raise ValueError(_l("Enter a number, such as 35 or 37.5."))
+
+
 class _CleaningMeta:
     def bind_field(self, form, unbound_field, options):
+        if issubclass(unbound_field.field_class, DateField):
+            validators = list(unbound_field.kwargs.get("validators") or ())
+            if not any(isinstance(v, DateRange) for v in validators):
+                options["validators"] = [*validators, DateRange()]
         if issubclass(unbound_field.field_class, PasswordField):
             cleaner = None  # a password is exactly what was typed
         elif issubclass(unbound_field.field_class, TextAreaField):
@@ -84,11 +119,6 @@ class QueryForm(Form):
 def not_in_future(form, field):
     if field.data is not None and field.data > date.today():
         raise ValidationError(_l("This date is in the future."))
-
-
-def not_too_old(form, field):
-    if field.data is not None and field.data < EARLIEST_DATE:
-        raise ValidationError(_l("This date is too far in the past; check the year."))
 
 
 def choices(options: Mapping | Iterable[tuple], blank=None) -> list[SelectChoice]:

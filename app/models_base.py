@@ -15,6 +15,9 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+# The largest id an id column holds (INTEGER; PostgreSQL's is 32 bits): a larger number from a
+# URL or a form is no record's, and would overflow the query.
+MAX_ID = 2**31 - 1
 
 
 class Base(DeclarativeBase):

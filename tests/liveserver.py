@@ -66,13 +66,22 @@ class Served:
 
 
 @contextmanager
-def serving(env: dict, log: Path, workers: int, threads: int | None = None):
-    """gunicorn with ``gunicorn.conf.py``, up and answering /healthz, its error log in ``log``."""
+def serving(
+    env: dict,
+    log: Path,
+    workers: int,
+    threads: int | None = None,
+    config: str = "gunicorn.conf.py",
+    options: tuple[str, ...] = (),
+):
+    """gunicorn with ``config`` (``gunicorn.conf.py``) and ``options``, up and answering
+    /healthz, its error log in ``log``."""
     port = free_port()
     command = [
-        *(sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py"),
+        *(sys.executable, "-m", "gunicorn", "--config", config),
         *("--bind", f"127.0.0.1:{port}", "--workers", str(workers)),
         *(("--threads", str(threads)) if threads else ()),  # else gunicorn.conf.py's
+        *options,
         *("--error-logfile", str(log), "wsgi:app"),
     ]
     server = subprocess.Popen(

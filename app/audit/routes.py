@@ -5,6 +5,8 @@ from app.access import ADMIN, roles
 from app.audit.forms import AuditFilterForm
 from app.audit.queries import case_id_for, event_page, shown_changes
 from app.auth.queries import all_users
+from app.forms_base import form_status
+from app.urls import page_number
 
 bp = Blueprint("audit", __name__, url_prefix="/admin/audit")
 
@@ -20,7 +22,8 @@ def list_events():
         filters["case_id"] = case_id_for(reference)
         if filters["case_id"] is None:
             form.case.errors = [_("No case has this reference.")]
-    page = max(request.args.get("page", 1, type=int), 1)
-    pagination = event_page(filters, page, current_app.config["CASES_PER_PAGE"] * 2)
+    pagination = event_page(filters, page_number(), current_app.config["CASES_PER_PAGE"] * 2)
     events = [(event, shown_changes(event)) for event in pagination.items]
-    return render_template("audit/list.html", form=form, pagination=pagination, events=events)
+    return render_template(
+        "audit/list.html", form=form, pagination=pagination, events=events
+    ), form_status(form)

@@ -45,8 +45,16 @@ bp = Blueprint("auth", __name__)
 
 
 def _safe_next(target: str | None) -> str:
-    """Only a path on this site: never an open redirect."""
-    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
+    """Only a path on this site: never an open redirect, and never a character a browser drops
+    or a header cannot hold (a tab or a line break: a browser drops it from "/<tab>/host", leaving
+    "//host"; a header cannot hold it). Anything else: the case list."""
+    if (
+        target
+        and target.startswith("/")
+        and target.isprintable()  # no control, format or separator characters but " "
+        and "\\" not in target
+        and not target.startswith("//")
+    ):
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc:
             return target
@@ -64,8 +72,9 @@ def login():
     """Log in with email and password."""
     if not has_users():
         return redirect(url_for("auth.setup"))
+    target = _safe_next(request.args.get("next"))  # checked before anything is written
     if current_user.is_authenticated:
-        return redirect(_safe_next(request.args.get("next")))
+        return redirect(target)
     form = LoginForm()
     if form.validate_on_submit():
         try:
@@ -82,7 +91,7 @@ def login():
             db.session.commit()
             if user is not None:
                 _start_session(user)
-                return redirect(_safe_next(request.args.get("next")))
+                return redirect(target)
             form.password.errors = [_("Wrong email or password.")]
     return render_template("auth/login.html", form=form), form_status(form)
 
@@ -217,6 +226,7 @@ def end_sessions_of(user_id: int):
 @public
 def language():
     """Switch the interface language: kept on the account, or for this visit when logged out."""
+    target = _safe_next(request.form.get("next"))
     form = LanguageForm()
     if form.validate_on_submit():
         if current_user.is_authenticated:
@@ -224,7 +234,7 @@ def language():
             db.session.commit()
         else:
             session["locale"] = form.locale.data
-    return redirect(_safe_next(request.form.get("next")))
+    return redirect(target)
 
 
 def select_locale() -> str:

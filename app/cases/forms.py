@@ -19,9 +19,9 @@ from app.cases.models import (
     REFUSAL_REASONS,
     SUMMARY_MAX,
 )
-from app.forms_base import BaseForm, QueryForm, choices, not_in_future, not_too_old
+from app.forms_base import BaseForm, QueryForm, choices, not_in_future
 
-PAST_DATE = [Optional(), not_in_future, not_too_old]
+PAST_DATE = [Optional(), not_in_future]
 
 
 def _optional_int(value):
@@ -37,7 +37,7 @@ class CaseForm(BaseForm):
     opened_on = DateField(
         _l("Opened on"),
         default=date.today,
-        validators=[InputRequired(), not_in_future, not_too_old],
+        validators=[InputRequired(), not_in_future],
     )
     region = StringField(_l("Region"), validators=[DataRequired(), Length(max=NAME_MAX)])
     authority = StringField(_l("Court or agency"), validators=[Optional(), Length(max=NAME_MAX)])
@@ -92,7 +92,7 @@ class CloseCaseForm(BaseForm):
     closed_on = DateField(
         _l("Outcome reached on"),
         default=date.today,
-        validators=[InputRequired(), not_in_future, not_too_old],
+        validators=[InputRequired(), not_in_future],
     )
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=SUMMARY_MAX)])
 
@@ -103,9 +103,7 @@ class ReopenCaseForm(BaseForm):
 
 class TimelineEntryForm(BaseForm):
     kind = SelectField(_l("Entry"), choices=choices(ENTRY_KINDS), validators=[DataRequired()])
-    occurred_on = DateField(
-        _l("Date"), default=date.today, validators=[InputRequired(), not_too_old]
-    )
+    occurred_on = DateField(_l("Date"), default=date.today, validators=[InputRequired()])
     body = TextAreaField(_l("Text"), validators=[DataRequired(), Length(max=SUMMARY_MAX)])
 
 
@@ -138,7 +136,7 @@ class DeadlineForm(BaseForm):
     """A deadline typed in by hand."""
 
     title = StringField(_l("What is due"), validators=[DataRequired(), Length(max=NAME_MAX)])
-    due_on = DateField(_l("Due on"), validators=[InputRequired(), not_too_old])
+    due_on = DateField(_l("Due on"), validators=[InputRequired()])
     legal_basis = StringField(_l("Legal basis"), validators=[Optional(), Length(max=NAME_MAX)])
 
 
@@ -157,7 +155,7 @@ class DeadlineActionForm(BaseForm):
         choices=choices(DEADLINE_ACTIONS, blank="—"),
         validators=[DataRequired()],
     )
-    on = DateField(_l("Date"), default=date.today, validators=[InputRequired(), not_too_old])
+    on = DateField(_l("Date"), default=date.today, validators=[InputRequired()])
     note = StringField(_l("Note"), validators=[Optional(), Length(max=NAME_MAX)])
 
     def validate_on(self, field):

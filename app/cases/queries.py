@@ -9,7 +9,9 @@ from app.access import visible_cases_clause
 from app.auth.models import User
 from app.cases.models import CalendarDay, Case, DeadlineRule
 from app.cases.terms import WorkCalendar
+from app.dates import is_case_date
 from app.extensions import db
+from app.models_base import MAX_ID
 
 
 def case_conditions(filters: dict, user: User | None) -> list:
@@ -60,13 +62,23 @@ def cursor_of(case: Case) -> str:
     return f"{case.opened_on.isoformat()}.{case.id}"
 
 
+class BrokenCursor(ValueError):
+    """A position in the list that no case can have: a link cut short or edited by hand."""
+
+
 def parse_cursor(text: str | None) -> tuple[date, int] | None:
-    """A position in the list ("2025-03-01.1234"); None when absent or not one."""
-    try:
-        day, _, case_id = (text or "").partition(".")
-        return date.fromisoformat(day), int(case_id)
-    except ValueError:
+    """A position in the list ("2025-03-01.1234"); None when absent. ``BrokenCursor`` when it
+    is not a case date and an id a case can have."""
+    if not text:
         return None
+    day, _, case_id = text.partition(".")
+    try:
+        position = date.fromisoformat(day), int(case_id)
+    except ValueError:
+        raise BrokenCursor(text) from None
+    if not is_case_date(position[0]) or not 1 <= position[1] <= MAX_ID:
+        raise BrokenCursor(text)
+    return position
 
 
 def keyset_query(
@@ -89,14 +101,14 @@ def case_page(
     """One page of ``filtered_cases`` by keyset (newest first): cases older than the ``after``
     cursor, or newer than the ``before`` cursor. Reading page 10,000 costs what page 1 does
     (an index seek on (opened_on, id)), unlike OFFSET. The client and assignee come in the
-    same query."""
+    same query. ``BrokenCursor`` when a cursor is not one a case can have."""
+    position, newer_first = parse_cursor(after), True
+    if position is None and (position := parse_cursor(before)) is not None:
+        newer_first = False
     conditions = case_conditions(filters, user)
     total = db.session.execute(
         sa.select(sa.func.count()).select_from(Case).where(*conditions)
     ).scalar()
-    position, newer_first = parse_cursor(after), True
-    if position is None and (position := parse_cursor(before)) is not None:
-        newer_first = False
     query = keyset_query(conditions, position, newer_first, per_page + 1).options(
         sa.orm.joinedload(Case.client), sa.orm.joinedload(Case.assigned_to)
     )

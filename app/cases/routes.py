@@ -29,7 +29,7 @@ from app.cases.forms import (
     TimelineEntryForm,
 )
 from app.cases.models import Case
-from app.cases.queries import case_page, regions_in_use
+from app.cases.queries import BrokenCursor, case_page, regions_in_use
 from app.cases.services import (
     add_deadline,
     add_timeline_entry,
@@ -148,14 +148,21 @@ def list_cases():
         regions=regions_in_use(),
     )
     form.validate()
-    pagination = case_page(
-        form.filters(),
-        current_user,
-        current_app.config["CASES_PER_PAGE"],
-        after=request.args.get("after"),
-        before=request.args.get("before"),
-    )
-    return render_template("cases/list.html", form=form, pagination=pagination)
+    per_page = current_app.config["CASES_PER_PAGE"]
+    try:
+        pagination = case_page(
+            form.filters(),
+            current_user,
+            per_page,
+            after=request.args.get("after"),
+            before=request.args.get("before"),
+        )
+    except BrokenCursor:
+        form.form_errors.append(
+            _("The link to that page of the list is broken: here is its first page.")
+        )
+        pagination = case_page(form.filters(), current_user, per_page)
+    return render_template("cases/list.html", form=form, pagination=pagination), form_status(form)
 
 
 @bp.route("/cases/new", methods=["GET", "POST"])

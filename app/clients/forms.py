@@ -7,7 +7,8 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from app.clients.countries import country_choices
 from app.clients.models import LANGUAGES, NAME_MAX, TEXT_MAX
-from app.forms_base import BaseForm, choices, not_in_future, not_too_old
+from app.dates import BIRTH_DATES_FROM
+from app.forms_base import BaseForm, DateRange, choices, not_in_future
 
 _PHONE_PUNCTUATION = re.compile(r"[\s()\-.]")
 
@@ -54,7 +55,10 @@ class ClientForm(BaseForm):
         choices=choices(LANGUAGES, blank="—"),
         validators=[Optional()],
     )
-    born_on = DateField(_l("Date of birth"), validators=[Optional(), not_in_future, not_too_old])
+    born_on = DateField(
+        _l("Date of birth"),
+        validators=[Optional(), not_in_future, DateRange(earliest=BIRTH_DATES_FROM)],
+    )
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=TEXT_MAX)])
     different_person = BooleanField(_l("This is a different person: add them anyway"))
 

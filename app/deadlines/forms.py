@@ -1,5 +1,3 @@
-from datetime import date
-
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
@@ -34,7 +32,3 @@ class CalendarDayForm(BaseForm):
     day = DateField(_l("Day"), validators=[InputRequired()])
     kind = SelectField(_l("Kind"), choices=choices(DAY_KINDS), validators=[DataRequired()])
     note = StringField(_l("Note"), validators=[Optional(), Length(max=NAME_MAX)])
-
-    def validate_day(self, field):
-        if field.data and not date(1990, 1, 1) <= field.data <= date(2100, 12, 31):
-            raise ValueError(_l("Check the year."))

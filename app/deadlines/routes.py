@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from app.access import ADMIN, EVERYONE, public, roles
 from app.cases.models import CASE_TYPES, TERM_UNITS, TRIGGERS, CalendarDay, DeadlineRule
+from app.dates import CASE_DATES_FROM, CASE_DATES_TO
 from app.deadlines import ical
 from app.deadlines.forms import CalendarDayForm, RuleForm
 from app.deadlines.queries import (
@@ -152,7 +153,7 @@ def edit_rule(rule_id: int | None = None):
 def working_calendar():
     """Public holidays and moved working days, by year."""
     year = request.args.get("year", date.today().year, type=int)
-    year = min(max(year, 1990), 2100)
+    year = min(max(year, CASE_DATES_FROM.year), CASE_DATES_TO.year)
     form = CalendarDayForm()
     if form.validate_on_submit():
         try:

@@ -4,6 +4,7 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup, with_appcontext
 
+from app.dates import CASE_DATES_FROM, CASE_DATES_TO, is_case_date
 from app.exports.csvfile import lines
 from app.exports.queries import REPORT_HEADERS, report_table
 from app.exports.services import export_cases
@@ -14,9 +15,12 @@ def _day(ctx, param, value: str | None) -> date | None:
     if value is None:
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(f"{value!r} is not a date as YYYY-MM-DD") from None
+    if not is_case_date(day):
+        raise click.BadParameter(f"{value} is not between {CASE_DATES_FROM} and {CASE_DATES_TO}")
+    return day
 
 
 @click.command("report")

@@ -2,9 +2,12 @@
 YYYY-MM-DD, empty cells for none, and SPEC's formula guard.
 
 A cell that starts with =, +, -, @, a tab or a carriage return is written with a leading ' so
-that no spreadsheet runs it as a formula; import removes that one ' again (``unguard``). A cell
-that starts with ' before such a character gets one more too, or the round trip would lose its
-own '.
+that no spreadsheet runs it as a formula; import removes that one ' again (``unguard``). So is a
+cell that starts with white space (spaces, line breaks, any other) before one of those four
+signs, or with a compatibility form of one that a spreadsheet may read as it (full-width
+＝＋－＠, small, superscript and subscript forms: those whose NFKC form is the sign), since
+spreadsheets skip the one and fold the other. A cell that starts with ' before any of this gets
+one more too, or the round trip would lose its own '.
 
 Fields are quoted as RFC 4180 and Python's csv module (minimal quoting) do it — only where they
 hold a quote, a comma or a line break, quotes doubled — by a few lines here rather than
@@ -18,12 +21,27 @@ from flask import Response, stream_with_context
 
 BOM = "\ufeff"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-_RISKY_FIRST = frozenset("".join(FORMULA_STARTS) + "'")  # a cell starting otherwise is safe
+# =, +, - and @, and every character whose NFKC form is one of them (tests/exports check this).
+FORMULA_SIGNS = frozenset(
+    "=+-@\u207a\u207c\u208a\u208c\ufb29\ufe62\ufe63\ufe66\ufe6b\uff0b\uff0d\uff1d\uff20"
+)
+# Every character str.isspace() holds to be white space (tests/exports check this).
+WHITE_SPACE = frozenset(
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+    "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+# A cell starting with anything else is safe.
+_RISKY_FIRST = frozenset(FORMULA_STARTS) | FORMULA_SIGNS | WHITE_SPACE | {"'"}
 
 
 def _formula_like(text: str) -> bool:
-    """Starts with a formula character, after any number of ' (so '=x and ''=x count too)."""
-    return text.lstrip("'").startswith(FORMULA_STARTS)
+    """After any number of ' (so '=x and ''=x count too): starts with a tab or a carriage
+    return, or with a formula sign after any white space."""
+    text = text.lstrip("'")
+    if text.startswith(("\t", "\r")):
+        return True
+    text = text.lstrip()
+    return bool(text) and text[0] in FORMULA_SIGNS
 
 
 def guard(text: str) -> str:
@@ -85,8 +103,12 @@ def rows_text(rows: list) -> str:
     return "\r\n".join(written)
 
 
-# A first character the guard looks at, after the \0 that ``plain`` puts before each cell.
-_GUARDED_START = re.compile(f"\0[{re.escape(''.join(sorted(_RISKY_FIRST)))}]")
+def _any_of(characters) -> str:
+    return f"[{re.escape(''.join(sorted(characters)))}]"
+
+
+# After the \0 that ``plain`` puts before each cell: a start the guard acts on, or a '.
+_GUARDED_START = re.compile(f"\0(?:['\t\r]|{_any_of(WHITE_SPACE)}*{_any_of(FORMULA_SIGNS)})")
 
 
 def plain(cells: Iterable[str]) -> bool:

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
 from app.access import public
+from app.errors import BadInput
 from app.extensions import db
 
 bp = Blueprint("main", __name__)
@@ -51,13 +52,15 @@ ERROR_TEXTS = {
 }
 
 
-def render_error(code: int):
-    title, text = ERROR_TEXTS.get(code, ERROR_TEXTS[500])()
-    return render_template("errors/error.html", code=code, title=title, text=text), code
+def render_error(code: int, text: str | None = None):
+    """The error page for ``code``, with its usual text unless ``text`` says what was wrong."""
+    title, usual = ERROR_TEXTS.get(code, ERROR_TEXTS[500])()
+    return render_template("errors/error.html", code=code, title=title, text=text or usual), code
 
 
 def handle_http_error(error: HTTPException):
-    return render_error(error.code or 500)
+    said = error.description if isinstance(error, BadInput) else None
+    return render_error(error.code or 500, said)
 
 
 def handle_database_down(error: Exception):

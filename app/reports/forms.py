@@ -1,7 +1,7 @@
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, DecimalField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import (
     DataRequired,
     InputRequired,
@@ -12,7 +12,7 @@ from wtforms.validators import (
 )
 
 from app.cases.models import CASE_TYPES
-from app.forms_base import BaseForm, QueryForm, choices
+from app.forms_base import BaseForm, DecimalField, QueryForm, choices
 from app.reports.queries import Filters, Period
 
 

@@ -146,7 +146,7 @@ def _dashboard(template: str, visible_to=None, **extra):
         "min_decided": MIN_DECIDED,
         **extra,
     }
-    return render_template(template, **context)
+    return render_template(template, **context), form_status(form)
 
 
 @bp.route("/dashboard")

@@ -323,16 +323,17 @@ class TestListFilters:
             "opened_from=2025-02-30",
             "status=maybe",
             "case_type=<b>",
-            "page=-3",
-            "page=abc",
             "assigned=9999999999999999999",
+            "opened_from=0001-01-01",
+            "opened_to=9999-12-31",
         ],
     )
-    def test_bad_filters_give_a_page_not_an_error(self, client, cases, query):
-        coordinator, _, _ = cases
+    def test_bad_filters_give_the_page_with_the_error(self, client, cases, query):
+        coordinator, _, refs = cases
         login(client, coordinator)
         response = client.get(f"/cases?{query}")
-        assert response.status_code == 200
+        assert response.status_code == 422 and 'class="error"' in response.text
+        assert refs["won_deport"] in response.text  # the bad filter is left out
         assert "<b>" not in response.text.split("<main>")[1]
 
     def test_pages_go_older_and_newer_keeping_the_filters(self, client, cases, app):
@@ -356,13 +357,31 @@ class TestListFilters:
         assert "status=" in older
 
     @pytest.mark.parametrize(
-        "cursor", ["after=garbage", "before=2025-13-01.5", "after=.", "after=2025-01-01.x"]
+        "cursor",
+        [
+            "after=garbage",
+            "before=2025-13-01.5",
+            "after=.",
+            "after=2025-01-01.x",
+            "after=2025-01-01.12345678901234567890",  # once a 500: past what an id holds
+            "before=2025-01-01.2147483648",
+            "after=9999-12-31.1",
+            "after=2025-01-01." + "1" * 5000,
+        ],
     )
-    def test_a_broken_cursor_shows_the_first_page(self, client, cases, cursor):
+    def test_a_broken_cursor_shows_the_first_page_and_says_so(self, client, cases, cursor):
         coordinator, _, refs = cases
         login(client, coordinator)
         page = client.get(f"/cases?{cursor}")
-        assert page.status_code == 200 and refs["won_deport"] in page.text
+        assert page.status_code == 422 and refs["won_deport"] in page.text
+        assert "The link to that page of the list is broken" in page.text
+
+    @pytest.mark.parametrize("page", ["page=-3", "page=abc"])
+    def test_a_page_number_the_list_does_not_use_changes_nothing(self, client, cases, page):
+        coordinator, _, refs = cases
+        login(client, coordinator)
+        response = client.get(f"/cases?{page}")
+        assert response.status_code == 200 and refs["won_deport"] in response.text
 
 
 def test_the_case_list_without_filters_shows_no_errors(client, volunteer):

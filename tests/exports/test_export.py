@@ -3,8 +3,10 @@
 import csv
 import io
 import sqlite3
+import sys
 import threading
 import tracemalloc
+import unicodedata
 from datetime import UTC, date, datetime
 
 import pytest
@@ -15,7 +17,17 @@ from hypothesis import strategies as st
 from app.audit.models import AuditEvent
 from app.cases.models import Case, Deadline
 from app.crypto import Keys, Opener, new_data_key, seal, wrap
-from app.exports.csvfile import batched, field, guard, plain, rows_text, text_lines
+from app.exports.csvfile import (
+    FORMULA_SIGNS,
+    WHITE_SPACE,
+    batched,
+    field,
+    guard,
+    plain,
+    rows_text,
+    text_lines,
+    unguard,
+)
 from app.exports.queries import CaseLines, case_export_query, fetched_ahead
 from app.exports.services import export_cases
 from app.extensions import db
@@ -89,7 +101,47 @@ def test_formula_characters_are_guarded(client, coordinator, make, text):
     assert row["summary"] == "'" + text
 
 
-@pytest.mark.parametrize("text", ["Москва, ЦАО", '"Южный" округ', "=1+1", "-юг", "'=x"])
+# Spreadsheets read a full-width or small sign as the sign, and skip white space before one.
+DISGUISED = [
+    "＝1+1",
+    "＋7 916 123-45-67",
+    "－5",
+    "＠SUM(A1)",
+    "﹦1+1",
+    "⁺1",
+    " =1+1",
+    "\u3000=1+1",
+    "\u00a0@SUM(A1)",
+    "\n-5",
+    "  \t+1",
+    "' =x",
+    "'＝x",
+]
+
+
+@pytest.mark.parametrize("text", DISGUISED)
+def test_disguised_formulas_are_guarded_and_import_back_unchanged(
+    client, coordinator, make, app, text
+):
+    """Through a real export and a real import: the cell gets its one ', and the file imports
+    back with nothing changed (regions are trimmed on import, so one is made trimmed)."""
+    from app.imports.services import plan_import, run_import
+
+    make.case(by=coordinator, summary=text, region=text.strip())
+    body = client.get("/exports/cases.csv").data
+    [row] = _rows(body)
+    assert (row["summary"], row["region"]) == ("'" + text, "'" + text.strip())
+    with app.app_context():
+        before = db.session.execute(sa.select(Case.__table__)).all()
+        plan = plan_import(body)
+        assert plan.ok, plan.errors
+        assert [r.action for r in plan.rows] == ["unchanged"]
+        run_import(plan, by=None)
+        db.session.commit()
+        assert db.session.execute(sa.select(Case.__table__)).all() == before
+
+
+@pytest.mark.parametrize("text", ["Москва, ЦАО", '"Южный" округ', "=1+1", "-юг", "'=x", "＝1"])
 def test_regions_and_emails_are_written_as_any_other_cell(client, coordinator, make, text):
     """Each is written once and remembered by the export: the second case gets the same."""
     for _ in range(2):
@@ -394,9 +446,31 @@ def test_the_cases_writer_writes_what_the_general_writer_does(sealed, identified
     assert ours == rows_text([row[identified] for row in cells])
 
 
+def test_the_guards_character_sets_are_what_their_comments_say():
+    every = (chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c <= 0xDFFF)
+    signs, spaces = set(), set()
+    for c in every:
+        if unicodedata.normalize("NFKC", c) in ("=", "+", "-", "@"):
+            signs.add(c)
+        if c.isspace():
+            spaces.add(c)
+    assert (signs, spaces) == (FORMULA_SIGNS, WHITE_SPACE)
+
+
+@settings(max_examples=500)
+@given(st.text(st.sampled_from("'= ＝\t\rx\u3000﹢@-\n"), max_size=6) | st.text(max_size=8))
+@example(" =1")
+@example("'＝1")
+def test_unguard_takes_off_exactly_the_quote_guard_put(text):
+    assert unguard(guard(text)) == text
+    assert guard(text) == text or guard(text) == "'" + text
+
+
 @given(st.lists(st.text(max_size=8)))
 @example(["\0\t"])  # a NUL before a formula character: not plain, though written as it is
 @example(["'x"])
+@example(["\u3000=x"])
+@example(["＠x"])
 def test_plain_cells_are_those_the_writer_leaves_alone(cells):
     """Plain means every cell is written as it is; the other way round it is cautious only
     about a cell that holds a NUL (the mark it puts where a cell starts)."""

@@ -140,8 +140,27 @@ def test_csv_gives_what_the_dashboard_shows(client, coordinator, make):
 
 def test_bad_period_is_refused(client, coordinator):
     page = client.get("/dashboard?from=2025-05-01&to=2025-01-01")
-    assert page.status_code == 200 and "before its start" in page.text
+    assert page.status_code == 422 and "before its start" in page.text
     assert client.get("/exports/report.csv?from=2025-02-30").status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("from=0001-01-01", "too far in the past"),
+        ("to=0001-01-02", "too far in the past"),
+        ("to=9999-12-31", "too far in the future"),
+        ("from=1989-12-31", "too far in the past"),
+        ("from=2101-01-01", "too far in the future"),
+    ],
+)
+def test_a_period_outside_the_apps_dates_is_refused_beside_the_field(
+    client, coordinator, query, message
+):
+    """Once a 500 (the age of open cases counted back from the year 1)."""
+    page = client.get(f"/dashboard?{query}")
+    assert page.status_code == 422 and message in page.text
+    assert client.get(f"/exports/report.csv?{query}").status_code == 400
 
 
 def test_volunteers_get_their_own_summary_not_the_dashboard(client, make):
