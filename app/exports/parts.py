@@ -47,7 +47,7 @@ PART_TIMEOUT = 30.0  # seconds a part may take: a part takes milliseconds, a bus
 def helpers_wanted(config=None) -> int:
     """How many helper processes an export may use: HUQUQ_EXPORT_HELPERS, else one per
     processor (at most 4); fewer than 2 means none."""
-    wanted = (config or current_app.config).get("HUQUQ_EXPORT_HELPERS")
+    wanted = (current_app.config if config is None else config).get("HUQUQ_EXPORT_HELPERS")
     if wanted is None:
         wanted = min(os.cpu_count() or 1, 4)
     return int(wanted) if int(wanted) >= 2 else 0
