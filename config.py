@@ -17,7 +17,7 @@ def _secret_key(instance: Path) -> str:
         return key
     path = instance / "secret_key"
     if not path.exists():
-        instance.mkdir(parents=True, exist_ok=True)
+        instance.mkdir(mode=0o700, parents=True, exist_ok=True)
         # Written with owner-only permissions: the key signs every session cookie.
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as f:
@@ -44,8 +44,12 @@ class Config:
     HUQUQ_INDEX_KEY = os.environ.get("HUQUQ_INDEX_KEY")
     HUQUQ_KEY_FILE = os.environ.get("HUQUQ_KEY_FILE", str(INSTANCE / "huquq.keys"))
     # A long cases export is read in parts by this many helper processes (app/exports/parts.py);
-    # unset: one per processor, at most 4; 0 or 1: none.
+    # unset: one per processor, at most 4; 0 or 1: none. A part covers HUQUQ_EXPORT_PART_IDS
+    # case ids (default 2,500), and a helper that has not sent its next part within
+    # HUQUQ_EXPORT_PART_TIMEOUT seconds (default 30) is killed and the export ends with an error.
     HUQUQ_EXPORT_HELPERS = os.environ.get("HUQUQ_EXPORT_HELPERS")
+    HUQUQ_EXPORT_PART_IDS = os.environ.get("HUQUQ_EXPORT_PART_IDS")
+    HUQUQ_EXPORT_PART_TIMEOUT = os.environ.get("HUQUQ_EXPORT_PART_TIMEOUT")
     BABEL_DEFAULT_LOCALE = "en"  # the source language; the browser or the user picks Russian
     BABEL_TRANSLATION_DIRECTORIES = str(ROOT / "translations")
     BABEL_DEFAULT_TIMEZONE = os.environ.get("HUQUQ_TIMEZONE", "Europe/Moscow")

@@ -17,3 +17,16 @@ accesslog = "-"
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms'
 logger_class = "app.serving.AccessLog"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def post_worker_init(worker):
+    """Start the worker's fork server for export helpers now, before the worker's threads
+    exist and before the first export would wait for it (app/exports/helpers.py)."""
+    import logging
+
+    from app.exports.parts import prepare_helpers
+
+    try:
+        prepare_helpers(worker.wsgi)
+    except Exception:  # the first export tries again
+        logging.getLogger(__name__).exception("export helpers' fork server not started")

@@ -60,7 +60,7 @@ def create_app(config=None) -> Flask:
         instance_path=str(config.INSTANCE_PATH),
     )
     app.config.from_object(config)
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    _private_instance(Path(app.instance_path))
     logging.basicConfig(level=logging.INFO)
     mask_log_records()  # no calendar secret, no forged line, in any log (app/logs.py)
 
@@ -71,6 +71,14 @@ def create_app(config=None) -> Flask:
     _register_cli(app)
     _register_security(app)
     return app
+
+
+def _private_instance(folder: Path) -> None:
+    """The instance folder (the SQLite database, the keys, uploads) is its owner's alone."""
+    from app.database import tighten
+
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    tighten(folder, 0o700)
 
 
 def _init_extensions(app: Flask) -> None:

@@ -167,7 +167,7 @@ def measure(backend: str, url: str, folder: Path, cases: int) -> list[tuple]:
                 f"{alone / ours:.2f}",
             )
         )
-        took, idle, peak, helper = _served_export(backend, url, folder)
+        took, idle, peak, server, helper = _served_export(backend, url, folder)
         rows.append(
             (
                 "the same export downloaded from gunicorn",
@@ -186,7 +186,15 @@ def measure(backend: str, url: str, folder: Path, cases: int) -> list[tuple]:
         )
         rows.append(
             (
-                "each export helper (RSS; forked, so most pages shared)",
+                "the worker's fork server for export helpers (RSS)",
+                f"{server:.0f} MB",
+                "",
+                "",
+            )
+        )
+        rows.append(
+            (
+                "each export helper (RSS; forked by it, most pages shared)",
                 f"{helper:.0f} MB",
                 "",
                 "",
@@ -221,23 +229,35 @@ def _resident_mb(pid: int) -> float:
     return int(status.split("VmRSS:")[1].split()[0]) / 1024 if "VmRSS:" in status else 0.0
 
 
-def _helpers_mb(pid: int) -> float:
-    """The largest resident memory among a process's children (the export's helpers)."""
-    children = []  # helpers are forked by the thread serving the download
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        with contextlib.suppress(FileNotFoundError):
-            children += (task / "children").read_text().split()
+def _children(pid: int) -> list[int]:
+    children = []
+    with contextlib.suppress(FileNotFoundError):  # gone since it was found
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            with contextlib.suppress(FileNotFoundError):
+                children += map(int, (task / "children").read_text().split())
+    return children
+
+
+def _largest_mb(pids: list[int]) -> float:
     sizes = []
-    for child in children:
+    for pid in pids:
         with contextlib.suppress(FileNotFoundError):  # gone since the list was read
-            sizes.append(_resident_mb(int(child)))
+            sizes.append(_resident_mb(pid))
     return max(sizes, default=0.0)
 
 
-def _served_export(backend: str, url: str, folder: Path) -> tuple[float, float, float, float]:
+def _helpers_mb(pid: int) -> tuple[float, float]:
+    """The resident memory of a worker's fork server (its child), and the largest among the
+    export's helpers (the fork server's children)."""
+    servers = _children(pid)
+    return _largest_mb(servers), _largest_mb([h for s in servers for h in _children(s)])
+
+
+def _served_export(backend: str, url: str, folder: Path) -> tuple[float, ...]:
     """A coordinator downloads the cases CSV from gunicorn (one threaded worker) while the
-    worker's resident memory, and its export helpers', is sampled every 20 ms: seconds taken,
-    idle and peak MB of the worker, peak MB of a helper."""
+    worker's resident memory, its fork server's and its export helpers', is sampled every
+    20 ms: seconds taken, idle and peak MB of the worker, peak MB of its fork server and of a
+    helper."""
     env = {**os.environ, "HUQUQ_INSTANCE": str(folder), "DATABASE_URL": url}
     email = f"bench-{backend}@example.org"
     flask_command(env, "users", "create", email, "--role", "coordinator", stdin=PASSWORD + "\n")
@@ -246,12 +266,14 @@ def _served_export(backend: str, url: str, folder: Path) -> tuple[float, float, 
         person = Person(served.base)
         person.log_in(email, PASSWORD)
         idle = _resident_mb(worker)
-        peak, helpers, done = [idle], [0.0], threading.Event()
+        peak, servers, helpers, done = [idle], [0.0], [0.0], threading.Event()
 
         def sample():
             while not done.wait(0.02):
                 peak.append(_resident_mb(worker))
-                helpers.append(_helpers_mb(worker))
+                server, helper = _helpers_mb(worker)
+                servers.append(server)
+                helpers.append(helper)
 
         sampler = threading.Thread(target=sample)
         sampler.start()
@@ -261,7 +283,7 @@ def _served_export(backend: str, url: str, folder: Path) -> tuple[float, float, 
         done.set()
         sampler.join()
     assert size > 0 and not person.errors, person.errors
-    return took, idle, max(peak), max(helpers)
+    return took, idle, max(peak), max(servers), max(helpers)
 
 
 def main() -> None:

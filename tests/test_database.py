@@ -1,15 +1,20 @@
-"""SQLite set up for several people at once: WAL, foreign keys, waiting writers."""
+"""SQLite set up for several people at once: WAL, foreign keys, waiting writers; its files
+readable by their owner only."""
 
+import os
+import stat
 import threading
 import time
 
 import pytest
 import sqlalchemy as sa
 
+from app import create_app
 from app.clients.models import Client
 from app.clients.services import create_client
-from app.database import _begin_mode
+from app.database import WAL_LIMIT, _begin_mode
 from app.extensions import db
+from config import TestConfig
 from tests.databases import app_on_fresh_database
 
 
@@ -25,6 +30,7 @@ def test_sqlite_runs_with_wal_foreign_keys_and_a_busy_timeout(sqlite_app):
         assert pragma("journal_mode") == "wal"
         assert pragma("foreign_keys") == 1
         assert pragma("busy_timeout") == sqlite_app.config["SQLITE_BUSY_TIMEOUT_MS"]
+        assert pragma("journal_size_limit") == WAL_LIMIT  # the WAL is cut back after a peak
 
 
 def test_foreign_keys_are_enforced(sqlite_app):
@@ -81,3 +87,44 @@ def test_only_requests_that_may_write_take_the_write_lock_up_front(sqlite_app, m
         assert _begin_mode() == begin
     with sqlite_app.app_context():  # the command line and services outside a request write
         assert _begin_mode() == "BEGIN IMMEDIATE"
+
+
+def _mode(path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+@pytest.fixture
+def umask_022():
+    """The usual umask, under which SQLite by itself makes its files readable by everyone."""
+    old = os.umask(0o022)
+    yield
+    os.umask(old)
+
+
+def test_the_database_its_wal_and_shm_and_the_instance_folder_are_the_owners_only(
+    tmp_path, umask_022
+):
+    instance = tmp_path / "instance"
+    with app_on_fresh_database("sqlite", instance, "private") as app, app.app_context():
+        create_client({"full_name": "Каримов Шерзод", "citizenship": "UZ"}, by=None)
+        db.session.commit()
+        files = {path.name: _mode(path) for path in instance.glob("private.sqlite3*")}
+    assert files == {
+        "private.sqlite3": 0o600,
+        "private.sqlite3-wal": 0o600,
+        "private.sqlite3-shm": 0o600,
+    }
+    assert _mode(instance) == 0o700
+
+
+def test_files_made_before_are_tightened_when_the_app_starts(tmp_path, umask_022):
+    """A database made by an earlier version, readable by every local user (password hashes,
+    sessions): the app takes the others' permissions away as it starts."""
+    instance = tmp_path / "instance"
+    instance.mkdir(mode=0o755)
+    for suffix in ("", "-wal", "-shm"):
+        (instance / f"old.sqlite3{suffix}").touch(mode=0o644)
+    create_app(TestConfig(f"sqlite:///{instance / 'old.sqlite3'}", instance))
+    modes = {path.name: _mode(path) for path in instance.glob("old.sqlite3*")}
+    assert set(modes.values()) == {0o600} and len(modes) == 3
+    assert _mode(instance) == 0o700

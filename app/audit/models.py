@@ -9,6 +9,8 @@ from app.models_base import UtcDateTime, check_in, utcnow
 
 ACTIONS = {
     "export": _l("exported"),
+    "export_started": _l("cases export started"),
+    "export_finished": _l("cases export finished"),
     "import": _l("imported"),
     "insert": _l("created"),
     "update": _l("changed"),
@@ -29,6 +31,24 @@ ENTITIES = {
     "possible_duplicates": _l("possible duplicate"),
 }
 CHANNELS = ("web", "cli")
+# Events that record something done rather than a row changed: each field is a fact, shown
+# as "name: value".
+FACTS = frozenset({"export", "export_started", "export_finished", "import", "seed"})
+# Actions whose label already says what they were done to.
+SELF_NAMED = frozenset({"export_started", "export_finished"})
+FACT_NAMES = {
+    "export": _l("export"),
+    "filters": _l("filters"),
+    "identified": _l("client names"),
+    "rows": _l("rows"),
+    "result": _l("result"),
+    "complete": _l("complete"),
+}
+EXPORT_RESULTS = {
+    "complete": _l("complete"),
+    "cut_off": _l("cut off: the download stopped"),
+    "failed": _l("failed: an error stopped it"),
+}
 
 
 class AuditEvent(db.Model):
@@ -61,4 +81,10 @@ class AuditEvent(db.Model):
 
     @property
     def entity_label(self) -> str:
+        if self.action in SELF_NAMED:
+            return ""
         return str(ENTITIES.get(self.entity, self.entity))
+
+    @property
+    def records_facts(self) -> bool:
+        return self.action in FACTS

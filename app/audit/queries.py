@@ -9,10 +9,11 @@ from datetime import UTC, datetime, time, timedelta
 
 import sqlalchemy as sa
 from flask import current_app, g, has_request_context, request
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
-from app.audit.models import AuditEvent
+from app.audit.models import EXPORT_RESULTS, FACT_NAMES, AuditEvent
 from app.audit.services import SEALED
 from app.crypto import KeyError_, unseal
 from app.extensions import db
@@ -69,12 +70,40 @@ def event_page(filters: dict, page: int, per_page: int):
 
 def shown_changes(event: AuditEvent, key: bytes | None = None, row: str | None = None) -> dict:
     """The event's changes as a person may read them: sealed values opened when the data key
-    of the client they belong to is given (and was not erased), else marked as sealed."""
+    of the client they belong to is given (and was not erased), else marked as sealed. An
+    event that records facts (an export, an import) gives them by their names in the
+    reader's language, each as [None, value]."""
+    if event.records_facts:
+        return _facts(event)
     shown = {}
     for field, values in (event.changes or {}).items():
         context = f"{event.entity}.{field}.{row}"
         shown[field] = [_opened(value, key, context) for value in values]
     return shown
+
+
+def _facts(event: AuditEvent) -> dict:
+    """An export's two events share its number (the id of the one that started it), so the
+    end of each export can be told apart when several run at once."""
+    facts = dict(event.changes or {})
+    if event.action == "export_started":
+        facts = {"export": [None, event.id], **facts}
+    return {
+        str(FACT_NAMES.get(name, name.replace("_", " "))): [None, _fact(name, values[-1])]
+        for name, values in facts.items()
+    }
+
+
+def _fact(name: str, value):
+    if name == "export":
+        return _("no. %(number)s", number=value)
+    if name == "result":
+        return str(EXPORT_RESULTS.get(value, value))
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, dict):
+        return ", ".join(f"{k} = {v}" for k, v in value.items()) or _("none")
+    return value
 
 
 def _opened(value, key: bytes | None, context: str):

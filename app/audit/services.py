@@ -41,11 +41,12 @@ def acting(by) -> None:
     db.session.info[ACTOR] = by.id if by is not None else None
 
 
-def record_event(action: str, entity: str, changes: dict) -> None:
-    """An event that is not one row's change (e.g. a bulk demo seed), in the current transaction."""
-    db.session.execute(
-        sa.insert(AuditEvent.__table__), [_row(db.session, action, entity, None, None, changes)]
-    )
+def record_event(action: str, entity: str, changes: dict) -> int:
+    """An event that is not one row's change (e.g. a bulk demo seed), in the current
+    transaction; its id."""
+    table = AuditEvent.__table__
+    row = _row(db.session, action, entity, None, None, changes)
+    return db.session.execute(sa.insert(table).values(row).returning(table.c.id)).scalar_one()
 
 
 def _is_audited(obj) -> bool:

@@ -3,10 +3,14 @@
 Opening a sealed summary costs more than everything else an exported row needs (unwrapping the
 client's key, making its cipher, opening the text: three calls into `cryptography`, which keeps
 Python's interpreter lock while it works), so one process cannot go faster than that. A long
-export is cut into parts by case id; helper processes, forked from this one, read and write
-the parts in turn, each with a connection of its own, and this process hands the parts on in
-order. A finished part waits in its helper's pipe, at most one per helper, so memory stays
-flat.
+export is cut into parts by case id; helper processes read and write the parts in turn, each
+with a connection of its own, and this process hands the parts on in order. A finished part
+waits in its helper's pipe, at most one per helper, so memory stays flat.
+
+Helpers are forked by a fork server (``app.exports.helpers``), never by this process: a web
+worker runs threads, and a child forked there can inherit a lock held for ever. Each part must
+come within ``HUQUQ_EXPORT_PART_TIMEOUT`` seconds of being asked for; a helper that does not
+answer in time is killed and the export ends with an error, never a wait for ever.
 
 What each part sees: on PostgreSQL, the helpers import the exporting transaction's snapshot,
 so the file is the database at one moment, as a single reader would give it. On SQLite each
@@ -14,11 +18,7 @@ helper reads from its own moment, taken when it starts, a few milliseconds apart
 in those milliseconds may be written as it was before.
 """
 
-import contextlib
-import fcntl
-import multiprocessing
 import os
-import signal
 import sqlite3
 from collections.abc import Iterator
 from functools import partial
@@ -30,6 +30,7 @@ from app.auth.models import User
 from app.cases.models import Case
 from app.cases.queries import case_conditions
 from app.crypto import Keys, Opener
+from app.exports.helpers import Helper, Output, start_helper, start_server
 from app.exports.queries import (
     CaseLines,
     Statement,
@@ -40,15 +41,35 @@ from app.exports.queries import (
 from app.extensions import db
 
 PART_IDS = 2_500  # case ids a part covers: half a megabyte of lines
+PART_TIMEOUT = 30.0  # seconds a part may take: a part takes milliseconds, a busy one seconds
 
 
-def helpers_wanted() -> int:
+def helpers_wanted(config=None) -> int:
     """How many helper processes an export may use: HUQUQ_EXPORT_HELPERS, else one per
     processor (at most 4); fewer than 2 means none."""
-    wanted = current_app.config.get("HUQUQ_EXPORT_HELPERS")
+    wanted = (current_app.config if config is None else config).get("HUQUQ_EXPORT_HELPERS")
     if wanted is None:
         wanted = min(os.cpu_count() or 1, 4)
     return int(wanted) if int(wanted) >= 2 else 0
+
+
+def part_timeout() -> float:
+    """Seconds a helper has to send its next part before it is killed."""
+    return float(current_app.config.get("HUQUQ_EXPORT_PART_TIMEOUT") or PART_TIMEOUT)
+
+
+def _driver_modules(dialect: str) -> tuple[str, ...]:
+    """What a helper imports besides this module, loaded once in the fork server."""
+    return ("psycopg",) if dialect == "postgresql" else ()
+
+
+def prepare_helpers(app) -> None:
+    """Start this process's fork server for export helpers now, when exports will use them
+    (a gunicorn worker, as it starts: the first export then does not wait for it)."""
+    with app.app_context():
+        url = db.engine.url
+        if helpers_wanted(app.config) and url.database and url.database != ":memory:":
+            start_server((__name__, *_driver_modules(db.engine.dialect.name)))
 
 
 def part_ranges(filters: dict, viewer: User | None, size: int) -> list[tuple[int, int]]:
@@ -69,7 +90,7 @@ def parts_wanted(filters: dict, viewer: User | None) -> tuple[int, list[tuple[in
     helpers = helpers_wanted()
     if not helpers or not db.engine.url.database or db.engine.url.database == ":memory:":
         return 0, []
-    size = current_app.config.get("HUQUQ_EXPORT_PART_IDS", PART_IDS)
+    size = int(current_app.config.get("HUQUQ_EXPORT_PART_IDS") or PART_IDS)
     ranges = part_ranges(filters, viewer, size)
     return (helpers, ranges) if len(ranges) >= 2 else (0, [])
 
@@ -103,76 +124,48 @@ def text_in_parts(
     Helper k writes parts k, k + helpers, k + 2 × helpers… into a pipe of its own, and this
     process reads the parts in order from one helper's pipe after another's. A finished part
     waits in its pipe (in the kernel, not in this process) while the helper goes on with its
-    next one; a helper whose pipe is still full waits, so memory stays flat."""
+    next one; a helper whose pipe is still full waits, so memory stays flat. Whatever ends the
+    export (the last part, an error, a helper too slow, a download cut off), every helper has
+    ended when this does."""
     connection = db.session.connection()
     compiled = Statement(query, connection.dialect)
     target = target_of(connection)
     ring: Keys = current_app.extensions["huquq_keys"]
-    fork = multiprocessing.get_context("fork")
-    pipes, processes = [], []
+    timeout, preload = part_timeout(), _driver_modules(connection.dialect.name)
+    if target[0] == "sqlite":
+        # Helpers read from moments of their own: this read is over, so it keeps nothing in
+        # the WAL from being checkpointed while the export runs.
+        db.session.rollback()
+    started: list[Helper] = []
+    finished = False
     try:
         for k in range(helpers):
-            reader, writer = fork.Pipe(duplex=False)
-            _widen(writer)
-            pipes.append(reader)
             params = [compiled.params(first=first, last=last) for first, last in ranges[k::helpers]]
-            process = fork.Process(
-                target=_help,
-                args=(writer, target, ring, identified, compiled.sql, params),
-                name=f"huquq-export-{k}",
-                daemon=True,
-            )
-            process.start()
-            processes.append(process)
-            writer.close()  # the helper's now: this process sees the end if the helper dies
+            job = (target, ring, identified, compiled.sql, params)
+            started.append(start_helper(_help, *job, timeout=timeout, preload=preload))
         for index in range(len(ranges)):
-            yield _received(pipes[index % helpers])
+            yield started[index % helpers].received(timeout)
+        finished = True
     finally:
-        for process in processes:  # a download cut off stops the helpers at once
-            process.terminate()
-        for process in processes:
-            process.join()
-        for reader in pipes:
-            reader.close()
-
-
-PIPE_BYTES = 1 << 20  # what a helper's pipe holds: a whole part, mostly (Linux's default limit)
-
-
-def _widen(pipe) -> None:
-    """Let the pipe hold a finished part, so the helper can go on without waiting for it to be
-    read (where the system allows; otherwise the helper waits a little more)."""
-    with contextlib.suppress(AttributeError, OSError):  # not Linux, or a lower limit
-        fcntl.fcntl(pipe.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
-
-
-def _received(pipe) -> tuple[int, bytes]:
-    """The next part from a helper's pipe: its rows and lines, or the error that stopped it."""
-    try:
-        rows, error = pipe.recv()
-    except EOFError:
-        raise RuntimeError("an export helper stopped before it finished its parts") from None
-    if error is not None:
-        raise error
-    return rows, pipe.recv_bytes()
+        for helper in started:  # done, they end by themselves; otherwise they are killed now
+            helper.end(kill=not finished)
 
 
 def target_of(connection) -> tuple:
     """What a helper needs to read what this connection reads."""
     url = connection.engine.url
     if connection.dialect.name != "postgresql":
-        return ("sqlite", url.database, None)
+        return ("sqlite", os.path.abspath(url.database), None)
     snapshot = connection.exec_driver_sql("SELECT pg_export_snapshot()").scalar_one()
     conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
     return ("postgresql", conninfo, snapshot)
 
 
-def _help(pipe, target: tuple, ring: Keys, identified: bool, sql: str, parts: list) -> None:
+def _help(out: Output, target: tuple, ring: Keys, identified: bool, sql: str, parts: list):
     """A helper process: reads each of its parts (the parameters of ``sql``) with a connection
-    of its own, and sends its rows and lines down ``pipe``; an error is sent instead, and
-    ends its work."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the exporting process decides
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    of its own, and sends its rows and lines to ``out``; an error is sent instead, and ends
+    its work."""
+    driver = None
     try:
         driver = connect(target)
         # PostgreSQL's rows in binary form: the sealed columns arrive as bytes, not as hex.
@@ -181,16 +174,12 @@ def _help(pipe, target: tuple, ring: Keys, identified: bool, sql: str, parts: li
         for params in parts:
             # A part is small: read in one go (no cursor, one round trip).
             rows = read(sql, params).fetchall()
-            lines = write(rows).encode()
-            pipe.send((len(rows), None))
-            pipe.send_bytes(lines)
+            out.part(len(rows), write(rows).encode())
     except Exception as error:
-        try:
-            pipe.send((None, error))
-        except Exception:  # an error that cannot be sent as it is
-            pipe.send((None, RuntimeError(f"export helper: {error!r}")))
+        out.failed(error)
     finally:
-        pipe.close()
+        if driver is not None:
+            driver.close()  # the read ends here, not when the process does
 
 
 def connect(target: tuple):

@@ -1,6 +1,6 @@
 from datetime import date
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -26,7 +26,7 @@ def report_csv():
     """The report CSV for the dashboard's filters (``from``, ``to``, region, …)."""
     form = filter_form()
     if form.errors:
-        abort(400)
+        return _bad_filters(form)
     period = form.period()
     rows, benchmarks = report_rows(period, form.report_filters())
     return csv_response(
@@ -36,11 +36,24 @@ def report_csv():
     )
 
 
-def _case_filters(args) -> dict:
+def _case_filter_form(args) -> CaseFilterForm:
     """The case list's filters, read the same way the list reads them."""
     form = CaseFilterForm(args, assignees=assignable_users(), regions=regions_in_use())
     form.validate()
-    return form.filters()
+    return form
+
+
+def _bad_filters(form):
+    """400, naming each filter that cannot be used: an export never quietly drops one (and so
+    gives more than was asked for)."""
+    names = ", ".join(str(field.label.text) for field in form if field.errors)
+    text = _(
+        "Nothing was exported: these filters are not valid: %(names)s. Go back, set them "
+        "again and download again.",
+        names=names,
+    )
+    page = render_template("errors/error.html", code=400, title=_("Check the filters"), text=text)
+    return page, 400
 
 
 def _dated(name: str) -> str:
@@ -51,18 +64,24 @@ def _dated(name: str) -> str:
 @roles(*STAFF)
 def cases_csv():
     """The cases CSV, pseudonymised, with the case list's filters."""
-    filters, user = _case_filters(request.args), current_user._get_current_object()
-    return download(_dated("cases"), export_cases(filters, user, False, by=user))
+    form = _case_filter_form(request.args)
+    if form.errors:
+        return _bad_filters(form)
+    user = current_user._get_current_object()
+    return download(_dated("cases"), export_cases(form.filters(), user, False, by=user))
 
 
 @bp.route("/cases-identified", methods=["GET", "POST"])
 @roles(ADMIN)
 def identified_csv():
     """The cases CSV with clients' names: for admins, after they confirm their password."""
+    filter_form = _case_filter_form(request.args)
+    if filter_form.errors:
+        return _bad_filters(filter_form)
     form = ConfirmPasswordForm()
     if form.validate_on_submit():
         if password_matches(current_user, form.password.data):
-            filters, user = _case_filters(request.args), current_user._get_current_object()
+            filters, user = filter_form.filters(), current_user._get_current_object()
             return download(_dated("cases-identified"), export_cases(filters, user, True, by=user))
         form.password.errors = [_("That is not your password.")]
     return render_template("exports/identified.html", form=form), form_status(form)

@@ -1,15 +1,20 @@
 """Exports: the file a line at a time, and the audit record of who took what."""
 
+import logging
 from collections.abc import Iterator
 from datetime import date
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from app.audit.services import acting, record_event
 from app.auth.models import User
-from app.database import begin_reading, reattach
+from app.database import begin_reading, reattach, writing
 from app.exports.csvfile import header
 from app.exports.parts import written_cases
 from app.exports.queries import CASE_HEADERS
 from app.extensions import db
+
+log = logging.getLogger(__name__)
 
 
 def _plain(filters: dict) -> dict:
@@ -20,34 +25,56 @@ def export_cases(
     filters: dict, viewer: User | None, identified: bool, by: User | None
 ) -> Iterator[bytes]:
     """The cases CSV in UTF-8, a batch of rows (or a part) at a time, pseudonymised unless
-    ``identified``. When the last line is out, or the download is cut off, the export is
-    recorded in the audit trail: who, the filters, how many rows, identified or not, and
-    whether it was complete."""
+    ``identified``.
+
+    The export is in the audit trail before anything is read: this records its start at once
+    (who, the filters, identified or not), in a short write transaction of its own
+    (``writing``), and only then returns the file. If that record cannot be written (the
+    database stays busy past its timeout) this raises and nothing is sent. When the last line
+    is out, the download is cut off, or an error stops the export, its end is recorded too:
+    the rows handed over and whether the file was complete, cut off or failed."""
+    with writing():
+        acting(by)
+        started = record_event(
+            "export_started",
+            "cases",
+            {"filters": [None, _plain(filters)], "identified": [None, identified]},
+        )
+    return _file(filters, viewer, identified, by, started)
+
+
+def _file(
+    filters: dict, viewer: User | None, identified: bool, by: User | None, started: int
+) -> Iterator[bytes]:
     begin_reading()
     viewer, by = reattach(viewer), reattach(by)
-    sent, complete = 0, False
-
+    sent, result = 0, "cut_off"  # unless it ends otherwise: the download stopped
     written = written_cases(filters, viewer, identified)
     try:
         yield header(CASE_HEADERS).encode()
         for rows, lines in written:
             sent += rows  # handed over: a download cut off after it still counts them
             yield lines
-        complete = True
+        result = "complete"
+    except Exception:
+        result = "failed"
+        raise
     finally:
-        written.close()  # the reading stops, and its cursors close, before the transaction ends
-        # The read is over; the record is a short write of its own (on SQLite it then takes the
-        # write lock cleanly instead of upgrading a long read).
-        db.session.rollback()
-        acting(by)
-        record_event(
-            "export",
-            "cases",
-            {
-                "rows": [None, sent],
-                "filters": [None, _plain(filters)],
-                "identified": [None, identified],
-                "complete": [None, complete],
-            },
-        )
-        db.session.commit()
+        written.close()  # the reading stops, its helpers end, before the transaction does
+        db.session.rollback()  # the read is over
+        _record_end(by, started, sent, result)
+
+
+def _record_end(by: User | None, started: int, rows: int, result: str) -> None:
+    """The end of export ``started``, in a short write of its own. A failure to write it is
+    logged, not raised: the file has been sent by then, and its start is on record."""
+    try:
+        with writing():
+            acting(by)
+            record_event(
+                "export_finished",
+                "cases",
+                {"export": [None, started], "rows": [None, rows], "result": [None, result]},
+            )
+    except SQLAlchemyError:
+        log.exception("the end of export %d (%s, %d rows) was not recorded", started, result, rows)

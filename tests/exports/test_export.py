@@ -187,17 +187,70 @@ def test_export_by_period_and_status_keeps_the_days_at_both_ends(client, coordin
     assert [r["reference"] for r in rows] == [made[1].reference, made[2].reference]
 
 
+def _export_events(app) -> list[AuditEvent]:
+    with app.app_context():
+        export = AuditEvent.action.in_(["export_started", "export_finished"])
+        query = sa.select(AuditEvent).where(export).order_by(AuditEvent.id)
+        return list(db.session.execute(query).scalars())
+
+
 def test_every_export_is_audited_with_who_filters_and_rows(client, coordinator, make, app):
     for _ in range(3):
         make.case(by=coordinator, region="Москва")
     client.get("/exports/cases.csv?region=Москва").get_data()
-    with app.app_context():
-        event = db.session.execute(
-            sa.select(AuditEvent).where(AuditEvent.action == "export")
-        ).scalar_one()
-    assert event.actor_id == coordinator.id
-    assert event.changes["rows"][1] == 3 and event.changes["filters"][1] == {"region": "Москва"}
-    assert event.changes["identified"][1] is False and event.changes["complete"][1] is True
+    started, finished = _export_events(app)
+    assert (started.action, finished.action) == ("export_started", "export_finished")
+    assert started.actor_id == finished.actor_id == coordinator.id
+    assert started.changes == {"filters": [None, {"region": "Москва"}], "identified": [None, False]}
+    assert finished.changes == {
+        "export": [None, started.id],
+        "rows": [None, 3],
+        "result": [None, "complete"],
+    }
+
+
+def test_the_start_is_on_record_before_the_first_byte(client, coordinator, make, app):
+    make.case(by=coordinator)
+    response = client.get("/exports/cases.csv")
+    assert [e.action for e in _export_events(app)] == ["export_started"]
+    response.get_data()
+    assert [e.action for e in _export_events(app)] == ["export_started", "export_finished"]
+
+
+def test_an_export_reads_well_in_the_audit_trail(client, make, app):
+    admin = make.user("admin")
+    make.case(by=admin, region="Казань")
+    login(client, admin)
+    client.get("/exports/cases.csv?region=Казань").get_data()
+    started, _finished = _export_events(app)
+    page = client.get("/admin/audit").text
+    assert page.count(f"export: no. {started.id}") == 2
+    assert "cases export started" in page and "filters: region = Казань" in page
+    assert "client names: no" in page
+    assert "cases export finished" in page and "rows: 1" in page and "result: complete" in page
+    page = client.get("/admin/audit", headers={"Accept-Language": "ru"}).text
+    assert "выгрузка дел начата" in page and "выгрузка дел закончена" in page
+    assert f"выгрузка: № {started.id}" in page and "итог: полностью" in page
+
+
+@pytest.mark.parametrize(
+    ("query", "named"),
+    [
+        ("region=Нигде", "Region"),
+        ("opened_from=2025-02-30", "Opened from"),
+        ("opened_to=yesterday", "Opened to"),
+        ("case_type=witchcraft", "Case type"),
+        ("assigned=999999", "Assigned to"),
+        ("status=lost&outcome=won", "Status, Outcome"),
+    ],
+)
+def test_a_filter_that_cannot_be_used_exports_nothing(client, coordinator, make, app, query, named):
+    """Before, a bad filter was dropped and every case exported."""
+    make.case(by=coordinator, region="Москва")
+    response = client.get(f"/exports/cases.csv?{query}")
+    assert response.status_code == 400 and response.content_type.startswith("text/html")
+    assert f"Nothing was exported: these filters are not valid: {named}." in response.text
+    assert _export_events(app) == []
 
 
 @pytest.mark.parametrize("part", [False, True])
@@ -224,11 +277,9 @@ def test_identified_export_needs_an_admin_and_their_password(client, make, app):
     assert response.status_code == 200 and "identified" in response.headers["Content-Disposition"]
     [row] = _rows(response.data)
     assert row["client_name"] == "Шералиев Бахром"
-    with app.app_context():
-        event = db.session.execute(
-            sa.select(AuditEvent).where(AuditEvent.action == "export")
-        ).scalar_one()
-    assert event.changes["identified"][1] is True and event.actor_id == admin.id
+    started, finished = _export_events(app)
+    assert started.changes["identified"][1] is True and started.actor_id == admin.id
+    assert finished.changes["result"][1] == "complete"
 
 
 @pytest.mark.parametrize("role", ["volunteer", "coordinator"])
@@ -252,13 +303,12 @@ def test_command_line_export_to_a_file(app, make, tmp_path):
     assert _rows(target.read_bytes())[0]["client_name"] == person.pseudonym
     named = app.test_cli_runner().invoke(args=["cases", "export", "--identified"])
     assert "Абдуллаев Акмал" in named.output
-    with app.app_context():
-        events = (
-            db.session.execute(sa.select(AuditEvent).where(AuditEvent.action == "export"))
-            .scalars()
-            .all()
-        )
-    assert [(e.via, e.changes["identified"][1]) for e in events] == [("cli", False), ("cli", True)]
+    events = _export_events(app)
+    assert [(e.via, e.action) for e in events] == [
+        ("cli", "export_started"),
+        ("cli", "export_finished"),
+    ] * 2
+    assert [e.changes["identified"][1] for e in events[::2]] == [False, True]
 
 
 def _bulk_cases(app, n: int, start: int = 0) -> None:
@@ -340,12 +390,10 @@ def test_a_download_cut_off_midway_is_recorded_and_stops_reading(app):
         chunks = export_cases({}, None, False, by=None)
         header, first = next(chunks), next(chunks)
         chunks.close()
-        event = db.session.execute(
-            sa.select(AuditEvent).where(AuditEvent.action == "export")
-        ).scalar_one()
+    _started, finished = _export_events(app)
     sent = first.count(b"\r\n")
     assert header.decode().startswith("\ufeffreference,") and 0 < sent < 5_000
-    assert event.changes["complete"][1] is False and event.changes["rows"][1] == sent
+    assert finished.changes["result"][1] == "cut_off" and finished.changes["rows"][1] == sent
     assert not [t for t in threading.enumerate() if t.name == "export-reader"]
 
 

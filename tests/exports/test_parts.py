@@ -1,9 +1,13 @@
 """A long export read in parts by helper processes: the same file one process writes, on a
-database of its own (helpers have their own connections and see only what is committed)."""
+database of its own (helpers have their own connections and see only what is committed).
+Helpers are forked by a fork server, never by the exporting process, and whatever ends an
+export, none is left behind."""
 
-import multiprocessing
-import os
+import ast
 import re
+import socket
+import threading
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -11,10 +15,11 @@ import sqlalchemy as sa
 from app.audit.models import AuditEvent
 from app.crypto import KeyError_
 from app.database import begin_reading
-from app.exports import parts
+from app.exports import helpers, parts
 from app.exports.services import export_cases
 from app.extensions import db
 from tests.databases import app_on_fresh_database
+from tests.exports import helping
 
 CASES = 300
 PART_IDS = 37  # nine parts
@@ -27,7 +32,23 @@ def seeded(backend, tmp_path):
         assert result.exit_code == 0, result.output
         app.config["HUQUQ_EXPORT_PART_IDS"] = PART_IDS
         yield app
-        assert not multiprocessing.active_children()  # every helper is gone afterwards
+        assert _helpers_running() == []  # every helper is gone afterwards
+
+
+def _helpers_running() -> list[int]:
+    """The fork server's children: the helpers still there."""
+    server = helpers.server_pid()
+    if server is None:
+        return []
+    tasks = Path(f"/proc/{server}/task").iterdir()
+    return [int(pid) for task in tasks for pid in (task / "children").read_text().split()]
+
+
+def _finished(app) -> AuditEvent:
+    with app.app_context():
+        return db.session.execute(
+            sa.select(AuditEvent).where(AuditEvent.action == "export_finished")
+        ).scalar_one()
 
 
 def _export(app, helpers: int, filters: dict | None = None, identified: bool = False) -> str:
@@ -65,11 +86,10 @@ def test_a_download_cut_off_stops_the_helpers_and_is_recorded(seeded):
         next(chunks)
         sent = next(chunks).count(b"\r\n")
         chunks.close()
-        event = db.session.execute(
-            sa.select(AuditEvent).where(AuditEvent.action == "export")
-        ).scalar_one()
+        assert _helpers_running() == []
     assert sent == PART_IDS
-    assert event.changes["complete"][1] is False and event.changes["rows"][1] == sent
+    event = _finished(seeded)
+    assert event.changes["result"][1] == "cut_off" and event.changes["rows"][1] == sent
 
 
 def test_a_value_that_does_not_open_stops_the_export(seeded):
@@ -110,10 +130,79 @@ def test_on_postgresql_helpers_read_the_exporting_transactions_moment(seeded):
 def test_a_helper_that_dies_stops_the_export_with_an_error(seeded, monkeypatch):
     """A helper gone before it sent its parts (killed, out of memory) is an error the exporter
     raises, not a wait for lines that never come, nor a file with parts missing."""
-    monkeypatch.setattr(parts, "connect", lambda target: os._exit(3))  # in the helper only
+    monkeypatch.setattr(parts, "_help", helping.dies)
     seeded.config["HUQUQ_EXPORT_HELPERS"] = 2
-    with seeded.app_context(), pytest.raises(RuntimeError, match="helper stopped"):
+    with seeded.app_context(), pytest.raises(helpers.HelperError, match="helper stopped"):
         b"".join(export_cases({}, None, False, by=None))
+    assert _finished(seeded).changes["result"][1] == "failed"
+
+
+def test_a_helper_that_does_not_answer_in_time_is_killed_and_the_export_fails(seeded, monkeypatch):
+    """Never a wait for ever: the download ends with an error, its end is on record as
+    failed, and the silent helpers are gone."""
+    monkeypatch.setattr(parts, "_help", helping.hangs)
+    seeded.config.update(HUQUQ_EXPORT_HELPERS=2, HUQUQ_EXPORT_PART_TIMEOUT=0.5)
+    with seeded.app_context():
+        chunks = export_cases({}, None, False, by=None)
+        assert next(chunks).startswith(b"\xef\xbb\xbfreference,")  # the header
+        with pytest.raises(helpers.HelperError, match=r"sent no part for 0\.5 s"):
+            next(chunks)
+        assert _helpers_running() == []
+    event = _finished(seeded)
+    assert event.changes["result"][1] == "failed" and event.changes["rows"][1] == 0
+
+
+def test_a_lock_another_thread_holds_does_not_reach_the_helpers(seeded, monkeypatch):
+    """How exports hung in gunicorn's threaded workers: a helper forked while another thread
+    held a lock (SQLite's, the allocator's) inherited it held, and waited for it for ever.
+    Here a thread holds a lock the helpers' work needs while the export starts them; forked
+    by the fork server, they never hold it, and the file is whole."""
+    alone = _export(seeded, 0)
+    monkeypatch.setattr(parts, "_help", helping.locked_help)
+    seeded.config["HUQUQ_EXPORT_PART_TIMEOUT"] = 20  # a helper stuck on the lock fails the test
+    taken, release = threading.Event(), threading.Event()
+
+    def hold():
+        with helping.LOCK:
+            taken.set()
+            release.wait()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    taken.wait()
+    try:
+        assert _export(seeded, 2) == alone
+    finally:
+        release.set()
+        holder.join()
+
+
+def test_a_helper_holds_only_its_pipes_and_runs_one_thread(tmp_path):
+    """Nothing of the exporting process reaches a helper: not its sockets (other people's
+    connections, in a web worker), files or threads; the job, keys included, comes through
+    the helper's own pipe, which is closed once read."""
+    listening = socket.create_server(("127.0.0.1", 0))
+    secret = (tmp_path / "open-file").open("w")
+    busy = threading.Event()
+    others = [threading.Thread(target=busy.wait) for _ in range(4)]
+    for thread in others:
+        thread.start()
+    try:
+        helper = helpers.start_helper(helping.reports, timeout=20)
+        try:
+            threads, held = helper.received(20)
+        finally:
+            helper.end(kill=False)
+    finally:
+        busy.set()
+        for thread in others:
+            thread.join()
+        listening.close()
+        secret.close()
+    held = ast.literal_eval(held.decode())
+    assert threads == 1
+    assert sorted(held) == [0, 1, 2, max(held)] and held[max(held)].startswith("pipe:")
+    assert not any("socket" in what or "open-file" in what for what in held.values())
 
 
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
