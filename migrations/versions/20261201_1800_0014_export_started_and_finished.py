@@ -12,7 +12,9 @@ down_revision = "0011"
 branch_labels = None
 depends_on = None
 
-OLD_ACTIONS = "action IN ('export', 'import', 'insert', 'update', 'delete', 'seed', 'duplicate_check')"
+OLD_ACTIONS = (
+    "action IN ('export', 'import', 'insert', 'update', 'delete', 'seed', 'duplicate_check')"
+)
 NEW_ACTIONS = (
     "action IN ('export', 'export_started', 'export_finished', 'import', 'insert', 'update', "
     "'delete', 'seed', 'duplicate_check')"
