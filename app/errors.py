@@ -19,3 +19,14 @@ class EditConflict(Exception):
     def __init__(self, record) -> None:
         super().__init__("edit conflict")
         self.record = record
+
+
+class Busy(Exception):
+    """Too many requests need something scarce at once (the memory that password hashing takes,
+    the database's write lock): answered "busy, try again" (503 with Retry-After) in the
+    user's language, with nothing done."""
+
+    def __init__(self, what: str, retry_after: int = 5) -> None:
+        super().__init__(what)
+        self.what = what
+        self.retry_after = retry_after

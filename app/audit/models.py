@@ -14,6 +14,8 @@ ACTIONS = {
     "update": _l("changed"),
     "delete": _l("deleted"),
     "seed": _l("demo data added"),
+    "refused": _l("wrong password given"),
+    "locked": _l("locked after wrong passwords"),
 }
 ENTITIES = {
     "cases": _l("case"),

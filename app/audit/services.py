@@ -41,10 +41,12 @@ def acting(by) -> None:
     db.session.info[ACTOR] = by.id if by is not None else None
 
 
-def record_event(action: str, entity: str, changes: dict) -> None:
-    """An event that is not one row's change (e.g. a bulk demo seed), in the current transaction."""
+def record_event(action: str, entity: str, changes: dict, entity_id: int | None = None) -> None:
+    """An event that is not one row's change (e.g. a bulk demo seed, a wrong password given for
+    an account), in the current transaction."""
     db.session.execute(
-        sa.insert(AuditEvent.__table__), [_row(db.session, action, entity, None, None, changes)]
+        sa.insert(AuditEvent.__table__),
+        [_row(db.session, action, entity, entity_id, None, changes)],
     )
 
 

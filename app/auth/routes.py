@@ -14,6 +14,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.access import EVERYONE, public, roles
 from app.auth.forms import (
@@ -26,7 +27,7 @@ from app.auth.forms import (
     UserForm,
 )
 from app.auth.models import ADMIN, LOCALES, User
-from app.auth.queries import all_users, has_users
+from app.auth.queries import all_users, has_users, open_alert_count, recent_alerts
 from app.auth.services import (
     AccountLocked,
     authenticate,
@@ -34,6 +35,8 @@ from app.auth.services import (
     change_role,
     create_user,
     end_user_sessions,
+    locked_message,
+    mark_alerts_seen,
     set_enabled,
     set_locale,
 )
@@ -54,8 +57,10 @@ def _safe_next(target: str | None) -> str:
 
 
 def _start_session(user: User) -> None:
+    """Log ``user`` in under a new session row, in the current transaction (the caller
+    commits): a token or cookie planted before login is worthless after it."""
     login_user(user)
-    session.rotate()  # a new token: one planted before login is worthless
+    session.rotate()
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -69,20 +74,16 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            user = authenticate(form.email.data, form.password.data)
-        except AccountLocked:
-            db.session.commit()
-            form.form_errors.append(
-                _(
-                    "Too many failed attempts: this account is locked for 15 minutes. "
-                    "Try again later, or ask your coordinator."
-                )
-            )
+            user = authenticate(form.email.data, form.password.data, address=request.remote_addr)
+        except AccountLocked as lock:
+            db.session.commit()  # the failure that locked is kept
+            form.form_errors.append(locked_message(lock))
         else:
-            db.session.commit()
             if user is not None:
                 _start_session(user)
+                db.session.commit()
                 return redirect(_safe_next(request.args.get("next")))
+            db.session.commit()  # the failure is kept
             form.password.errors = [_("Wrong email or password.")]
     return render_template("auth/login.html", form=form), form_status(form)
 
@@ -93,6 +94,7 @@ def logout():
     """End the session: its cookie stops working."""
     logout_user()
     session.end("logout")
+    db.session.commit()
     flash(_("You are logged out."), "info")
     return redirect(url_for("auth.login"))
 
@@ -110,8 +112,8 @@ def setup():
         except RuleViolation as refusal:
             show_refusal(form, refusal)
         else:
-            db.session.commit()
             _start_session(user)
+            db.session.commit()
             flash(_("Welcome. Your admin account is ready."), "success")
             return redirect(url_for("cases.list_cases"))
     return render_template("auth/setup.html", form=form), form_status(form)
@@ -120,7 +122,7 @@ def setup():
 @bp.route("/account/password", methods=["GET", "POST"])
 @roles(*EVERYONE)
 def password():
-    """Change one's own password; other sessions of the account end."""
+    """Change one's own password; other sessions of the account, and its calendar link, end."""
     form = PasswordChangeForm()
     if form.validate_on_submit():
         try:
@@ -130,13 +132,21 @@ def password():
                 form.password.data,
                 by=current_user,
                 keep_session=session.row_id,
+                address=request.remote_addr,
             )
+        except AccountLocked as lock:
+            db.session.commit()  # the wrong password that locked is kept, and audited
+            form.form_errors.append(locked_message(lock))
         except RuleViolation as refusal:
+            db.session.commit()  # a wrong current password is counted and audited
             show_refusal(form, refusal)
         else:
-            db.session.commit()
             session.rotate()
-            flash(_("Password changed. Your other sessions have ended."), "success")
+            db.session.commit()
+            flash(
+                _("Password changed. Your other sessions and your calendar link have ended."),
+                "success",
+            )
             return redirect(url_for("cases.list_cases"))
     return render_template("auth/password.html", form=form), form_status(form)
 
@@ -203,14 +213,44 @@ def end_sessions_of(user_id: int):
     db.session.commit()
     flash(
         ngettext(
-            "%(num)d session of %(email)s ended.",
-            "%(num)d sessions of %(email)s ended.",
+            "%(num)d session of %(email)s ended, and their calendar link.",
+            "%(num)d sessions of %(email)s ended, and their calendar link.",
             ended,
             email=user.email,
         ),
         "success",
     )
     return redirect(url_for("auth.edit_user", user_id=user.id))
+
+
+@bp.route("/admin/alerts")
+@roles(ADMIN)
+def list_alerts():
+    """Accounts being locked after wrong passwords, and addresses trying many accounts."""
+    return render_template("auth/alerts.html", alerts=recent_alerts(), form=ConfirmForm())
+
+
+@bp.route("/admin/alerts/seen", methods=["POST"])
+@roles(ADMIN)
+def alerts_seen():
+    """Mark the open alerts seen: they leave the banner and stay in the list."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    seen = mark_alerts_seen(by=current_user)
+    db.session.commit()
+    flash(ngettext("%(num)d alert marked seen.", "%(num)d alerts marked seen.", seen), "success")
+    return redirect(url_for("auth.list_alerts"))
+
+
+@bp.app_context_processor
+def security_alerts() -> dict:
+    """Admins see on every page how many security alerts nobody has looked at yet."""
+    try:
+        if current_user and current_user.is_authenticated and current_user.is_admin:
+            return {"open_alerts": open_alert_count()}
+    except SQLAlchemyError:  # an error page while the database is down or busy
+        db.session.rollback()
+    return {}
 
 
 @bp.route("/language", methods=["POST"])

@@ -6,13 +6,14 @@ from flask_login import current_user
 
 from app.access import ADMIN, STAFF, roles
 from app.auth.queries import assignable_users
-from app.auth.services import password_matches
+from app.auth.services import AccountLocked, confirm_password, locked_message
 from app.cases.forms import CaseFilterForm
 from app.cases.queries import regions_in_use
 from app.exports.csvfile import csv_response, download
 from app.exports.forms import ConfirmPasswordForm
 from app.exports.queries import REPORT_HEADERS, report_table
 from app.exports.services import export_cases
+from app.extensions import db
 from app.forms_base import form_status
 from app.reports.queries import report_rows
 from app.reports.routes import filter_form
@@ -61,8 +62,16 @@ def identified_csv():
     """The cases CSV with clients' names: for admins, after they confirm their password."""
     form = ConfirmPasswordForm()
     if form.validate_on_submit():
-        if password_matches(current_user, form.password.data):
-            filters, user = _case_filters(request.args), current_user._get_current_object()
+        user = current_user._get_current_object()
+        try:
+            confirmed = confirm_password(user, form.password.data, "export", request.remote_addr)
+        except AccountLocked as lock:
+            confirmed = False
+            form.form_errors.append(locked_message(lock))
+        db.session.commit()  # a wrong password is counted and audited either way
+        if confirmed:
+            filters = _case_filters(request.args)
             return download(_dated("cases-identified"), export_cases(filters, user, True, by=user))
-        form.password.errors = [_("That is not your password.")]
+        if not form.form_errors:
+            form.password.errors = [_("That is not your password.")]
     return render_template("exports/identified.html", form=form), form_status(form)
