@@ -7,7 +7,9 @@ for Russian speakers:
 - common Russian password words, names and places (``RUSSIAN_WORDS``, our own list), each also
   in its Latin spellings (``parol``) and as typed on a QWERTY layout (``gfhjkm``);
 - the account's email in any form: whole, in pieces, without its dots, in Cyrillic letters,
-  reversed or with substitutions (zxcvbn tries those), typed in the other layout.
+  reversed or with substitutions (zxcvbn tries those), typed in the other layout;
+- one or two common words padded only with digits and symbols (``Пароль2024!!``), which zxcvbn
+  scores as if the digits were random, are refused too.
 
 zxcvbn keeps the account's words in a global of its own, so it is called by one thread at a time.
 """
@@ -167,6 +169,7 @@ _CYRILLIC_SPELLINGS = [
     *zip("abcdefghijklmnopqrstuvwyz", "абцдефгхийклмнопкрстуввыз", strict=True),
 ]
 _NOT_LETTERS = re.compile(r"[^0-9a-zа-яё]+")
+_LETTER_RUNS = re.compile(r"[^\W\d_]+")
 
 
 def latin_spellings(word: str) -> list[str]:
@@ -222,6 +225,10 @@ _judging = threading.Lock()
 
 
 def _zxcvbn(text: str, words: list[str]) -> dict:
+    """zxcvbn's verdict on ``text`` with the account's ``words``, and ``padded``: whether the
+    text is one or two common words merely padded with digits and symbols (``Пароль2024!!``,
+    ``Москва2026Москва``) — crackers try words with years and "!" added long before zxcvbn's
+    estimate of such digits as random."""
     # Imported here: zxcvbn's word lists are 22 MB that a web worker needs only when a
     # password is set.
     from zxcvbn import matching, zxcvbn
@@ -229,7 +236,13 @@ def _zxcvbn(text: str, words: list[str]) -> dict:
     with _judging:
         if "russian" not in matching.RANKED_DICTIONARIES:
             matching.RANKED_DICTIONARIES["russian"] = russian_dictionary()
-        return zxcvbn(text, user_inputs=words)
+        verdict = zxcvbn(text, user_inputs=words)
+        runs = {run.lower() for run in _LETTER_RUNS.findall(text)}
+        dictionaries = matching.RANKED_DICTIONARIES.values()
+        verdict["padded"] = 0 < len(runs) <= 2 and all(
+            any(run in ranked for ranked in dictionaries) for run in runs
+        )
+        return verdict
 
 
 def _readings(password: str) -> list[tuple[str, bool]]:
@@ -241,25 +254,6 @@ def _readings(password: str) -> list[tuple[str, bool]]:
     if _LATIN.search(text):
         readings.append((text.translate(TO_RUSSIAN_KEYS), True))
     return readings
-
-
-def _letters_outside_words(match: dict) -> bool:
-    """Whether a part of zxcvbn's reading has letters that are not a dictionary word's (a word
-    repeated counts as the word)."""
-    if match["pattern"] == "dictionary":
-        return False
-    if match["pattern"] == "repeat":
-        return any(_letters_outside_words(m) for m in match["base_matches"])
-    return any(char.isalpha() for char in match["token"])
-
-
-def _padded_words(verdict: dict) -> bool:
-    """One or two common words and nothing else but digits and symbols (``Пароль2024!!``,
-    ``Москва2026Москва``): crackers try words with years and "!" added first, long before
-    zxcvbn's estimate of the digits as random."""
-    sequence = verdict["sequence"]
-    words = {m["matched_word"] for m in sequence if m["pattern"] == "dictionary"}
-    return 0 < len(words) <= 2 and not any(_letters_outside_words(m) for m in sequence)
 
 
 def _built_from_email(text: str, words: list[str]) -> bool:
@@ -282,10 +276,12 @@ def _weakness(text: str, words: list[str], email: str) -> str | None:
     found = {m.get("dictionary_name") for m in verdict["sequence"] if m["pattern"] == "dictionary"}
     more = _(MORE_WORDS)
     if email and ((weak and "user_inputs" in found) or _built_from_email(text, words)):
-        return f"{_('Do not build a password from your email address.')} {more}"
+        reason = _("Do not build a password from your email address.")
+        return f"{reason} {more}"
     if not weak:
-        if _padded_words(verdict):
-            return f"{_('Common words with digits or symbols added are easy to guess.')} {more}"
+        if verdict["padded"]:
+            reason = _("Common words with digits or symbols added are easy to guess.")
+            return f"{reason} {more}"
         return None
     if "russian" in found:
         reason = _(
