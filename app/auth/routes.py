@@ -37,6 +37,7 @@ from app.auth.services import (
     end_user_sessions,
     locked_message,
     mark_alerts_seen,
+    password_check,
     set_enabled,
     set_locale,
 )
@@ -74,7 +75,9 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            user = authenticate(form.email.data, form.password.data, address=request.remote_addr)
+            with password_check(form.email.data, request.remote_addr) as check:
+                db.session.commit()  # counted before it is hashed; nothing held while it is
+                user = authenticate(check, form.password.data)
         except AccountLocked as lock:
             db.session.commit()  # the failure that locked is kept
             form.form_errors.append(locked_message(lock))
@@ -125,15 +128,18 @@ def password():
     """Change one's own password; other sessions of the account, and its calendar link, end."""
     form = PasswordChangeForm()
     if form.validate_on_submit():
+        user = current_user._get_current_object()
         try:
-            change_password(
-                current_user,
-                form.current.data,
-                form.password.data,
-                by=current_user,
-                keep_session=session.row_id,
-                address=request.remote_addr,
-            )
+            with password_check(user.email, request.remote_addr, "password") as check:
+                db.session.commit()  # counted before it is hashed; nothing held while it is
+                change_password(
+                    user,
+                    check,
+                    form.current.data,
+                    form.password.data,
+                    by=user,
+                    keep_session=session.row_id,
+                )
         except AccountLocked as lock:
             db.session.commit()  # the wrong password that locked is kept, and audited
             form.form_errors.append(locked_message(lock))

@@ -6,7 +6,7 @@ import hmac
 import ipaddress
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -86,6 +86,7 @@ def _hasher() -> PasswordHasher:
 
 _semaphores: dict[int, threading.BoundedSemaphore] = {}
 _semaphores_lock = threading.Lock()
+_held = threading.local()  # how many slots this thread holds
 
 
 @contextmanager
@@ -100,10 +101,18 @@ def hashing_slot() -> Iterator[None]:
         semaphore = _semaphores.setdefault(size, threading.BoundedSemaphore(size))
     if not semaphore.acquire(timeout=current_app.config["PASSWORD_HASHING_WAIT"]):
         raise Busy("hashing")
+    _held.count = getattr(_held, "count", 0) + 1
     try:
         yield
     finally:
+        _held.count -= 1
         semaphore.release()
+
+
+def _hashing():
+    """The slot a hash runs in: the one this thread holds already (a password check), or one
+    taken now."""
+    return nullcontext() if getattr(_held, "count", 0) else hashing_slot()
 
 
 _DUMMY_HASHES: dict[str, str] = {}
@@ -144,7 +153,7 @@ def create_user(email: str, role: str, password: str | None, by: User | None) ->
         raise RuleViolation(problem, field="password")
     password_hash = None
     if password is not None:
-        with hashing_slot():
+        with _hashing():
             password_hash = _hasher().hash(password)
     user = User(email=email, role=role, password_hash=password_hash)
     db.session.add(user)
@@ -195,21 +204,27 @@ def set_enabled(user: User, enabled: bool, by: User) -> User:
 
 
 def change_password(
-    user: User, current: str, new: str, by: User, keep_session: int | None, address: str = ""
+    user: User, check: "PasswordCheck", current: str, new: str, by: User, keep_session: int | None
 ) -> None:
-    """The user's own password change: the current one is asked again (counted with the login
-    failures from ``address``, see ``confirm_password``); every other session of theirs, and
-    their calendar link, end.
+    """The user's own password change, inside a ``password_check`` of their email: the current
+    password is asked again (counted, locked and audited as ``confirm_password`` says); every
+    other session of theirs, and their calendar link, end. Both hashes run before anything is
+    read or written.
 
-    Raises WrongPassword (the caller commits: the failure is kept), AccountLocked, or
-    RuleViolation for a weak new password."""
-    acting(by)
-    if not confirm_password(user, current, "password", address):
+    Raises WrongPassword, AccountLocked, or RuleViolation for a weak new password; the caller
+    commits in every case (a wrong password is kept)."""
+    check.verify(current)
+    problem = password_problem(new, check.email) if check.verified else None
+    new_hash = None
+    if check.verified and problem is None:
+        with _hashing():
+            new_hash = _hasher().hash(new)
+    if not confirm_password(user, check, current):
         raise WrongPassword(_("That is not your current password."), field="current")
-    if problem := password_problem(new, user.email):
+    if problem:
         raise RuleViolation(problem, field="password")
-    with hashing_slot():
-        user.password_hash = _hasher().hash(new)
+    acting(by)
+    user.password_hash = new_hash
     db.session.flush()
     _end_access(user, "password", except_row=keep_session)
 
@@ -267,39 +282,97 @@ def _locked_by(failures: list[datetime], limit: int, now: datetime) -> bool:
     )
 
 
-def _address_locked(attempt: _Attempt, now: datetime) -> bool:
-    failures = address_failures(attempt.address, MAX_ADDRESS_FAILURES)
-    return _locked_by(failures, MAX_ADDRESS_FAILURES, now)
-
-
-def _pair_locked(attempt: _Attempt, now: datetime) -> bool:
+def _lock_on(attempt: _Attempt, now: datetime) -> type[AccountLocked] | None:
+    """The lock that refuses this attempt now, if any: the address's, else the account's from
+    this address."""
+    if _locked_by(
+        address_failures(attempt.address, MAX_ADDRESS_FAILURES), MAX_ADDRESS_FAILURES, now
+    ):
+        return AddressLocked
     failures = pair_failures(attempt.account, attempt.address, MAX_FAILURES)
-    return _locked_by(failures, MAX_FAILURES, now)
+    return AccountLocked if _locked_by(failures, MAX_FAILURES, now) else None
 
 
 def _serialise_attempts(attempt: _Attempt) -> None:
-    """On PostgreSQL, one password check per account and per address at a time (always in
-    that order, so two checks never wait on each other), so parallel guesses are all counted.
-    (SQLite's BEGIN IMMEDIATE already serialises them.)"""
+    """On PostgreSQL, one attempt per account and per address is counted at a time (always in
+    that order, so two never wait on each other), so parallel guesses are all counted. (SQLite's
+    BEGIN IMMEDIATE already serialises them.)"""
     if db.session.get_bind().dialect.name == "postgresql":
         for key in (attempt.account, attempt.address):
             db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(int(key[:15], 16))))
 
 
-def _refuse_while_locked(attempt: _Attempt, now: datetime) -> None:
-    """Raise AddressLocked or AccountLocked if the attempt may not be checked now — after one
-    password hash, so a locked refusal takes as long as any other."""
-    locked = (
-        AddressLocked
-        if _address_locked(attempt, now)
-        else AccountLocked
-        if _pair_locked(attempt, now)
-        else None
-    )
-    if locked is not None:
-        with hashing_slot():
-            _verify(_hasher(), None, "not-a-real-password")
-        raise locked
+@dataclass
+class PasswordCheck:
+    """A password being checked (made by ``password_check``)."""
+
+    attempt: _Attempt
+    step: str  # login, export (an identified export), password (a password change)
+    email: str
+    user_id: int | None
+    # The account's hash; None for an unknown, disabled or password-less account, whose
+    # check runs against the dummy hash.
+    password_hash: str | None
+    lock: type[AccountLocked] | None  # the lock that refuses it
+    tips: type[AccountLocked] | None = None  # the lock this attempt sets if the password is wrong
+    verified: bool | None = None
+    new_hash: str | None = None  # the same password under changed hashing costs
+
+    def verify(self, password: str) -> bool:
+        """This check's one argon2 verification (against the dummy hash while locked, so a
+        refusal takes as long as any other). Nothing is read or written meanwhile."""
+        hasher = _hasher()
+        with _hashing():
+            if self.lock is not None:
+                _verify(hasher, None, "not-a-real-password")
+                self.verified = False
+            else:
+                self.verified = _verify(hasher, self.password_hash, password)
+                if self.verified and hasher.check_needs_rehash(self.password_hash):
+                    self.new_hash = hasher.hash(password)
+        return self.verified
+
+
+@contextmanager
+def password_check(email: str, address: str, step: str = "login") -> Iterator[PasswordCheck]:
+    """Check a password typed for ``email`` from ``address`` (the client's, as the app sees
+    it), with no transaction open while argon2 runs: on SQLite a write transaction holds the
+    database's one write lock, and a hash takes a tenth of a second and 64 MiB.
+
+    On entering, a hashing slot is taken (Busy when none is free: nothing is counted or hashed),
+    the locks are read, and unless one refuses it the attempt is counted as a failure until
+    proven right, so parallel guesses are all counted. The caller commits, then settles the check
+    with ``authenticate``, ``confirm_password`` or ``change_password`` (which hash first, then
+    write the outcome) and commits again::
+
+        with password_check(email, address) as check:
+            db.session.commit()
+            user = authenticate(check, password)
+    """
+    with hashing_slot():
+        now = models_base.utcnow()
+        attempt = _Attempt.of(email, address)
+        _serialise_attempts(attempt)
+        lock = _lock_on(attempt, now)
+        user = user_by_email(email) if len(email) <= 254 else None
+        usable = user is not None and user.password_hash is not None and user.is_enabled
+        check = PasswordCheck(
+            attempt=attempt,
+            step=step,
+            email=_normalise_email(email),
+            user_id=user.id if user is not None else None,
+            password_hash=user.password_hash if usable else None,
+            lock=lock,
+        )
+        if lock is None:
+            db.session.add(
+                LoginFailure(
+                    account_key=attempt.account, address_key=attempt.address, failed_at=now
+                )
+            )
+            db.session.flush()
+            check.tips = _lock_on(attempt, now)  # the failure this would be, if wrong, locks
+        yield check
 
 
 def _raise_alert(kind: str, user: User | None, address: str, now: datetime) -> None:
@@ -323,104 +396,76 @@ def _raise_alert(kind: str, user: User | None, address: str, now: datetime) -> N
     db.session.flush()
 
 
-def _count_failure(attempt: _Attempt, now: datetime, user: User | None, step: str) -> None:
-    """Keep a wrong password. When it is the one that locks the account from this address, or
-    the address, the lock is audited and the admins alerted, and AccountLocked (AddressLocked)
-    is raised; the caller commits either way."""
-    db.session.add(
-        LoginFailure(account_key=attempt.account, address_key=attempt.address, failed_at=now)
-    )
-    db.session.flush()
-    # Not locked before this failure (it would have been refused), so locked now means by it.
-    address_locked, pair_locked = _address_locked(attempt, now), _pair_locked(attempt, now)
-    source = {"step": [None, step], "address": [None, attempt.address[:8]]}
-    if address_locked:
+def _settle(check: PasswordCheck, user: User | None) -> None:
+    """After the hash, in a new transaction the caller commits. A right password clears this
+    address's failures for the account, this attempt's among them. A wrong one stays counted;
+    when it is the failure that locks (the account from this address, or the address), the lock
+    is audited and the admins alerted, and AccountLocked (AddressLocked) is raised. So is the
+    lock that refused the check."""
+    now = models_base.utcnow()
+    if check.lock is not None:
+        raise check.lock
+    attempt = check.attempt
+    if check.verified:
+        db.session.execute(
+            sa.delete(LoginFailure).where(
+                LoginFailure.account_key == attempt.account,
+                LoginFailure.address_key == attempt.address,
+            )
+        )
+        return
+    source = {"step": [None, check.step], "address": [None, attempt.address[:8]]}
+    if check.tips is AddressLocked:
         record_event("locked", "users", {"scope": [None, "address"], **source})
         _raise_alert(ADDRESS_ALERT, None, attempt.address, now)
-    if pair_locked and user is not None:
+    elif check.tips is AccountLocked and user is not None:
         record_event("locked", "users", {"scope": [None, "account"], **source}, entity_id=user.id)
         _raise_alert(ACCOUNT_ALERT, user, attempt.address, now)
     elif user is not None and (
         account_failures_since(attempt.account, now - FAILURE_WINDOW) == ACCOUNT_ALERT_FAILURES
-    ):  # guessed at from many addresses: no address is locked, but the admins should know
+    ):  # guessed at from many addresses: none is locked, but the admins should know
         _raise_alert(ACCOUNT_ALERT, user, attempt.address, now)
-    if address_locked:
-        raise AddressLocked
-    if pair_locked:
-        raise AccountLocked
+    if check.tips is not None:
+        raise check.tips
 
 
-def _forget_failures(attempt: _Attempt) -> None:
-    """The right password: this address's failures for this account no longer count (those from
-    other addresses still do)."""
-    db.session.execute(
-        sa.delete(LoginFailure).where(
-            LoginFailure.account_key == attempt.account,
-            LoginFailure.address_key == attempt.address,
-        )
-    )
+def authenticate(check: PasswordCheck, password: str) -> User | None:
+    """The enabled user whose password this is, or None (a login, inside ``password_check``;
+    the caller commits either way, so a failure is kept).
 
-
-def authenticate(email: str, password: str, address: str = "") -> User | None:
-    """The enabled user with these credentials, or None after recording the failure.
-
-    Raises AccountLocked while this email is locked from this ``address`` (the client's, as
-    the app sees it), AddressLocked while the address is, and either at the failure that locks
-    it (the caller commits either way, so the failure is kept); Busy when no hashing slot is
-    free (nothing is written). Unknown emails are counted and locked the same way, and every
-    refusal costs one password hash, so nobody can tell which emails have accounts. Rehashes
-    the password when the hashing parameters have changed since it was set.
+    Raises AccountLocked while the email is locked from this address, AddressLocked while the
+    address is, and either at the failure that locks. Unknown emails are counted and locked the
+    same way, and every refusal costs one password hash, so nobody can tell which emails have
+    accounts. Rehashes the password when the hashing costs have changed since it was set.
     """
-    now = models_base.utcnow()
-    attempt = _Attempt.of(email, address)
-    _serialise_attempts(attempt)
+    check.verify(password)
     acting(None)  # a lock is recorded with nobody logged in
-    _refuse_while_locked(attempt, now)
-    user = user_by_email(email) if len(email) <= 254 else None
-    usable = user is not None and user.password_hash is not None and user.is_enabled
-    hasher, new_hash = _hasher(), None
-    with hashing_slot():
-        verified = _verify(hasher, user.password_hash if usable else None, password)
-        if verified and hasher.check_needs_rehash(user.password_hash):
-            new_hash = hasher.hash(password)
-    if not verified:
-        _count_failure(attempt, now, user, "login")
+    user = db.session.get(User, check.user_id) if check.user_id is not None else None
+    _settle(check, user)
+    if not check.verified:
         return None
     acting(user)
-    _forget_failures(attempt)
-    if new_hash is not None:
-        user.password_hash = new_hash
-    user.last_login_at = now
+    if check.new_hash is not None:
+        user.password_hash = check.new_hash
+    user.last_login_at = models_base.utcnow()
     return user
 
 
-def confirm_password(user: User, password: str, step: str, address: str = "") -> bool:
-    """Whether ``password`` is the logged-in ``user``'s own, asked again before a sensitive
-    ``step`` (``export``: an identified export; ``password``: a password change).
+def confirm_password(user: User, check: PasswordCheck, password: str) -> bool:
+    """Whether ``password`` is the logged-in ``user``'s own, asked again before a sensitive step
+    (inside a ``password_check`` of their email; the caller commits either way).
 
-    Counted with the login failures — the same lock, per account and ``address`` — and each
-    wrong password is audited (never what was typed). Raises AccountLocked (AddressLocked)
-    while locked, even for the right password, and at the failure that locks; Busy when no
-    hashing slot is free. The caller commits either way."""
+    Counted with the login failures — the same lock, per account and address — and each wrong
+    password is audited (never what was typed). Raises AccountLocked (AddressLocked) while
+    locked, even for the right password, and at the failure that locks."""
+    if check.verified is None:
+        check.verify(password)
     acting(user)
-    now = models_base.utcnow()
-    attempt = _Attempt.of(user.email, address)
-    _serialise_attempts(attempt)
-    try:
-        _refuse_while_locked(attempt, now)
-    except AccountLocked:
-        record_event(
-            "refused", "users", {"step": [None, step], "locked": [None, True]}, entity_id=user.id
-        )
-        raise
-    with hashing_slot():
-        verified = _verify(_hasher(), user.password_hash, password)
-    if verified:
-        _forget_failures(attempt)
-        return True
-    record_event("refused", "users", {"step": [None, step]}, entity_id=user.id)
-    _count_failure(attempt, now, user, step)
-    return False
+    if not check.verified:
+        refused = {"step": [None, check.step]} | ({"locked": [None, True]} if check.lock else {})
+        record_event("refused", "users", refused, entity_id=user.id)
+    _settle(check, user)
+    return bool(check.verified)
 
 
 def mark_alerts_seen(by: User) -> int:

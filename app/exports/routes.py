@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from app.access import ADMIN, STAFF, roles
 from app.auth.queries import assignable_users
-from app.auth.services import AccountLocked, confirm_password, locked_message
+from app.auth.services import AccountLocked, confirm_password, locked_message, password_check
 from app.cases.forms import CaseFilterForm
 from app.cases.queries import regions_in_use
 from app.exports.csvfile import csv_response, download
@@ -64,7 +64,9 @@ def identified_csv():
     if form.validate_on_submit():
         user = current_user._get_current_object()
         try:
-            confirmed = confirm_password(user, form.password.data, "export", request.remote_addr)
+            with password_check(user.email, request.remote_addr, "export") as check:
+                db.session.commit()  # counted before it is hashed; nothing held while it is
+                confirmed = confirm_password(user, check, form.password.data)
         except AccountLocked as lock:
             confirmed = False
             form.form_errors.append(locked_message(lock))

@@ -3,6 +3,7 @@ address over many accounts, and wherever a password is asked: at login, before a
 export, before a password change. Locks are audited and the admins alerted."""
 
 import json
+import sqlite3
 
 import pytest
 import sqlalchemy as sa
@@ -11,7 +12,8 @@ from argon2 import PasswordHasher
 from app.audit.models import AuditEvent
 from app.auth.models import LoginFailure, SecurityAlert
 from app.extensions import db
-from tests.factories import PASSWORD
+from tests.databases import app_on_fresh_database
+from tests.factories import PASSWORD, Factories
 from tests.helpers import login, submit
 
 LOCKED = "locked for 15 minutes"
@@ -218,3 +220,33 @@ def test_old_failures_without_an_address_do_not_lock_anyone(app, make, clock):
             db.session.add(LoginFailure(account_key=account_key(user.email), failed_at=clock()))
         db.session.commit()
     assert _try(_from(app, HOME), user.email, PASSWORD).status_code == 302
+
+
+def test_no_transaction_is_open_while_a_password_is_hashed(tmp_path, monkeypatch):
+    """On SQLite a write transaction holds the one write lock: were it held through a hash
+    (0.1 s, 64 MiB), a login flood would queue every save behind it. While argon2 runs, at
+    login, before an identified export and at a password change, another connection can write."""
+    with app_on_fresh_database("sqlite", tmp_path, "hashing") as app:
+        admin = Factories(app).user("admin")
+        held = []
+        original = PasswordHasher.verify
+
+        def verify(self, *args):
+            other = sqlite3.connect(tmp_path / "hashing.sqlite3", timeout=0, isolation_level=None)
+            try:
+                other.execute("BEGIN IMMEDIATE")
+                other.execute("ROLLBACK")
+                held.append(False)
+            except sqlite3.OperationalError:
+                held.append(True)
+            finally:
+                other.close()
+            return original(self, *args)
+
+        monkeypatch.setattr(PasswordHasher, "verify", verify)
+        browser = app.test_client()
+        assert _try(browser, admin.email).status_code == 422
+        login(browser, admin)
+        assert _confirm_export(browser, WRONG).status_code == 422
+        assert _change_password(browser, PASSWORD).status_code == 302
+        assert held == [False] * 4
