@@ -4,20 +4,18 @@ Each write takes the acting user and is audited; the caller commits."""
 import hashlib
 import hmac
 import ipaddress
-import threading
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from flask_babel import gettext as _
 
 from app import models_base
 from app.audit.services import acting, record_event
+from app.auth import hashing
 from app.auth.models import (
     ACCOUNT_ALERT,
     ADDRESS_ALERT,
@@ -36,7 +34,7 @@ from app.auth.queries import (
     user_by_email,
 )
 from app.auth.sessions import end_sessions
-from app.errors import Busy, RuleViolation
+from app.errors import RuleViolation
 from app.extensions import db
 from app.proxy import parse_address
 
@@ -79,63 +77,6 @@ class WrongPassword(RuleViolation):
     """The password asked again was not the account's (counted with the login failures)."""
 
 
-def _hasher() -> PasswordHasher:
-    """argon2id with the configured cost (``ARGON2_PARAMS``; the library's defaults if unset)."""
-    return PasswordHasher(**current_app.config.get("ARGON2_PARAMS", {}))
-
-
-_semaphores: dict[int, threading.BoundedSemaphore] = {}
-_semaphores_lock = threading.Lock()
-_held = threading.local()  # how many slots this thread holds
-
-
-@contextmanager
-def hashing_slot() -> Iterator[None]:
-    """One of this process's few slots for hashing a password. argon2id takes 64 MiB and a
-    processor for a tenth of a second, so a flood of logins would otherwise take the worker's
-    memory and every thread: at most ``PASSWORD_HASHING_SLOTS`` run at once, and a request that
-    waits longer than ``PASSWORD_HASHING_WAIT`` seconds for one is answered "busy" (``Busy``)
-    without hashing anything."""
-    size = current_app.config["PASSWORD_HASHING_SLOTS"]
-    with _semaphores_lock:
-        semaphore = _semaphores.setdefault(size, threading.BoundedSemaphore(size))
-    if not semaphore.acquire(timeout=current_app.config["PASSWORD_HASHING_WAIT"]):
-        raise Busy("hashing")
-    _held.count = getattr(_held, "count", 0) + 1
-    try:
-        yield
-    finally:
-        _held.count -= 1
-        semaphore.release()
-
-
-def _hashing():
-    """The slot a hash runs in: the one this thread holds already (a password check), or one
-    taken now."""
-    return nullcontext() if getattr(_held, "count", 0) else hashing_slot()
-
-
-_DUMMY_HASHES: dict[str, str] = {}
-
-
-def _dummy_hash() -> str:
-    """Checked against when the email is unknown or locked, so every refusal takes as long.
-    (Made in a hashing slot, like every hash.)"""
-    params = repr(sorted(current_app.config.get("ARGON2_PARAMS", {}).items()))
-    if params not in _DUMMY_HASHES:
-        _DUMMY_HASHES[params] = _hasher().hash("not-a-real-password")
-    return _DUMMY_HASHES[params]
-
-
-def _verify(hasher: PasswordHasher, password_hash: str | None, password: str) -> bool:
-    """Whether ``password`` matches; one argon2 verification whatever the answer (a missing
-    hash is checked against the dummy one)."""
-    try:
-        return hasher.verify(password_hash or _dummy_hash(), password) and bool(password_hash)
-    except (VerificationError, InvalidHashError):
-        return False
-
-
 def _normalise_email(email: str) -> str:
     return email.strip().lower()
 
@@ -151,10 +92,7 @@ def create_user(email: str, role: str, password: str | None, by: User | None) ->
         raise RuleViolation(_("An account with this email already exists."), field="email")
     if password is not None and (problem := password_problem(password, email)):
         raise RuleViolation(problem, field="password")
-    password_hash = None
-    if password is not None:
-        with _hashing():
-            password_hash = _hasher().hash(password)
+    password_hash = hashing.hash_password(password) if password is not None else None
     user = User(email=email, role=role, password_hash=password_hash)
     db.session.add(user)
     db.session.flush()
@@ -215,10 +153,7 @@ def change_password(
     commits in every case (a wrong password is kept)."""
     check.verify(current)
     problem = password_problem(new, check.email) if check.verified else None
-    new_hash = None
-    if check.verified and problem is None:
-        with _hashing():
-            new_hash = _hasher().hash(new)
+    new_hash = hashing.hash_password(new) if check.verified and problem is None else None
     if not confirm_password(user, check, current):
         raise WrongPassword(_("That is not your current password."), field="current")
     if problem:
@@ -321,15 +256,13 @@ class PasswordCheck:
     def verify(self, password: str) -> bool:
         """This check's one argon2 verification (against the dummy hash while locked, so a
         refusal takes as long as any other). Nothing is read or written meanwhile."""
-        hasher = _hasher()
-        with _hashing():
-            if self.lock is not None:
-                _verify(hasher, None, "not-a-real-password")
-                self.verified = False
-            else:
-                self.verified = _verify(hasher, self.password_hash, password)
-                if self.verified and hasher.check_needs_rehash(self.password_hash):
-                    self.new_hash = hasher.hash(password)
+        if self.lock is not None:
+            hashing.verify(None, "not-a-real-password")
+            self.verified = False
+            return False
+        self.verified = hashing.verify(self.password_hash, password)
+        if self.verified and hashing.needs_rehash(self.password_hash):
+            self.new_hash = hashing.hash_password(password)
         return self.verified
 
 
@@ -339,7 +272,8 @@ def password_check(email: str, address: str, step: str = "login") -> Iterator[Pa
     it), with no transaction open while argon2 runs: on SQLite a write transaction holds the
     database's one write lock, and a hash takes a tenth of a second and 64 MiB.
 
-    On entering, a hashing slot is taken (Busy when none is free: nothing is counted or hashed),
+    On entering, a hashing slot is taken (app/auth/hashing.py; Busy when none is free: nothing
+    is counted or hashed),
     the locks are read, and unless one refuses it the attempt is counted as a failure until
     proven right, so parallel guesses are all counted. The caller commits, then settles the check
     with ``authenticate``, ``confirm_password`` or ``change_password`` (which hash first, then
@@ -349,7 +283,7 @@ def password_check(email: str, address: str, step: str = "login") -> Iterator[Pa
             db.session.commit()
             user = authenticate(check, password)
     """
-    with hashing_slot():
+    with hashing.slot():
         now = models_base.utcnow()
         attempt = _Attempt.of(email, address)
         _serialise_attempts(attempt)

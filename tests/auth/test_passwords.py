@@ -244,8 +244,8 @@ def test_with_every_hashing_slot_taken_a_login_is_told_busy_and_nothing_is_hashe
 ):
     """argon2id takes 64 MiB a hash: a worker hashes at most PASSWORD_HASHING_SLOTS at once and
     answers the rest "busy, try again" in their language, without hashing or counting."""
+    from app.auth.hashing import slot
     from app.auth.models import LoginFailure
-    from app.auth.services import hashing_slot
 
     user = make.user()
     monkeypatch.setitem(app.config, "PASSWORD_HASHING_WAIT", 0.01)
@@ -256,7 +256,7 @@ def test_with_every_hashing_slot_taken_a_login_is_told_busy_and_nothing_is_hashe
     monkeypatch.setattr(
         PasswordHasher, "verify", lambda self, *a: calls.append(1) or original(self, *a)
     )
-    with app.app_context(), hashing_slot(), hashing_slot():  # both slots busy elsewhere
+    with app.app_context(), slot(), slot():  # both slots taken by other requests
         response = submit(browser, "/login", {"email": user.email, "password": PASSWORD})
     assert response.status_code == 503 and response.headers["Retry-After"] == "5"
     assert "Подождите несколько секунд" in response.text
@@ -264,3 +264,25 @@ def test_with_every_hashing_slot_taken_a_login_is_told_busy_and_nothing_is_hashe
     with app.app_context():
         assert db.session.execute(sa.select(sa.func.count(LoginFailure.id))).scalar() == 0
     assert submit(browser, "/login", {"email": user.email, "password": PASSWORD}).status_code == 302
+
+
+def test_hashes_run_at_a_lower_priority_than_pages(client, make, monkeypatch):
+    """On a busy machine a login flood's hashes must not starve the pages: they run on hashing
+    threads with a lower scheduling priority (argon2's own threads inherit it)."""
+    import os
+    import threading
+
+    from app.auth.hashing import NICENESS
+
+    user = make.user()
+    seen = []
+    original = PasswordHasher.verify
+
+    def verify(self, *args):
+        seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+        return original(self, *args)
+
+    monkeypatch.setattr(PasswordHasher, "verify", verify)
+    page_priority = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    assert submit(client, "/login", {"email": user.email, "password": PASSWORD}).status_code == 302
+    assert seen == [NICENESS] and page_priority < NICENESS
