@@ -40,9 +40,10 @@ class Config:
     # The proxies whose X-Forwarded-For names the client (app/proxy.py): gunicorn's setting.
     FORWARDED_ALLOW_IPS = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
     # Passwords hashed at once per worker process (argon2id takes 64 MiB each), and how long a
-    # request waits for a turn before it is answered "busy, try again" (seconds).
+    # request waits for a turn before it is answered "busy, try again" (seconds): short, since
+    # a waiting request holds one of the worker's threads (app/auth/hashing.py).
     PASSWORD_HASHING_SLOTS = int(os.environ.get("HUQUQ_HASHING_SLOTS", "2"))
-    PASSWORD_HASHING_WAIT = float(os.environ.get("HUQUQ_HASHING_WAIT", "0.5"))
+    PASSWORD_HASHING_WAIT = float(os.environ.get("HUQUQ_HASHING_WAIT", "0.1"))
     # Ended and expired sessions are deleted after a response at most this often (seconds).
     HOUSEKEEPING_EVERY: int | None = 300
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024  # an upload (CSV import) of at most 20 MB

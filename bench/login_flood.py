@@ -29,6 +29,15 @@ from tests.liveserver import Person, flask_command, prepare, serving
 PASSWORD = "flood bench passphrase, long enough"
 READER = "reader@example.org"
 PAGES = ("/cases", "/deadlines", "/login")
+# Behind the proxy gunicorn trusts (127.0.0.1), the flood comes from one address, the staff
+# from another.
+FLOODER, STAFF = "203.0.113.9", "198.51.100.7"
+
+
+def person_at(base: str, address: str) -> Person:
+    person = Person(base)
+    person.opener.addheaders = [("X-Forwarded-For", address)]
+    return person
 
 
 def rss_mb(pid: int) -> float:
@@ -60,10 +69,15 @@ class MemoryWatch(threading.Thread):
         return self.peak
 
 
-def read_pages(base: str, seconds: float) -> list[float]:
-    """A logged-in person reading pages one after another; their latencies in ms."""
-    person = Person(base)
+def logged_in(base: str) -> Person:
+    person = person_at(base, STAFF)
     person.log_in(READER, PASSWORD)
+    assert "/logout" in person.call("/cases"), "the bench's reader could not log in"
+    return person
+
+
+def read_pages(person: Person, seconds: float) -> list[float]:
+    """A logged-in person reading pages one after another; their latencies in ms."""
     person.latencies.clear()
     until = time.monotonic() + seconds
     n = 0
@@ -73,15 +87,13 @@ def read_pages(base: str, seconds: float) -> list[float]:
     return [t * 1000 for t in person.latencies]
 
 
-def save_notes(base: str, seconds: float) -> tuple[list[float], list[str]]:
+def save_notes(person: Person, seconds: float) -> tuple[list[float], list[str]]:
     """A logged-in person adding notes to a case one after another: latencies (ms), errors."""
-    person = Person(base)
-    person.log_in(READER, PASSWORD)
     listing = person.call("/cases")
     reference = re.search(r"/cases/(HQ-[0-9A-Z]{4}-[0-9A-Z]{4})", listing).group(1)
-    page = person.call(f"/cases/{reference}")
-    token = person.token(page)
+    token = person.token(person.call(f"/cases/{reference}"))
     person.latencies.clear()
+    person.errors.clear()
     until = time.monotonic() + seconds
     n = 0
     while time.monotonic() < until:
@@ -90,12 +102,30 @@ def save_notes(base: str, seconds: float) -> tuple[list[float], list[str]]:
             f"/cases/{reference}/entries",
             {**token, "kind": "note", "occurred_on": "2025-05-06", "body": f"заметка {n}"},
         )
-    return [t * 1000 for t in person.latencies], person.errors
+    return [t * 1000 for t in person.latencies], list(person.errors)
+
+
+def try_logins(base: str, seconds: float) -> collections.Counter:
+    """Someone logging in (the right password) once a second: how they were answered."""
+    answers: collections.Counter = collections.Counter()
+    until = time.monotonic() + seconds
+    while time.monotonic() < until:
+        person = person_at(base, STAFF)
+        page = person.call("/login")
+        body = {**person.token(page), "email": READER, "password": PASSWORD}
+        try:
+            with person.opener.open(f"{base}/login", _encode(body), timeout=120) as response:
+                response.read()
+                answers["logged in" if response.url.endswith("/cases") else "refused"] += 1
+        except OSError as error:
+            answers[f"{getattr(error, 'code', type(error).__name__)}"] += 1
+        time.sleep(1)
+    return answers
 
 
 def flood(base: str, until: float, answers: collections.Counter, n: int) -> None:
     """Wrong passwords for ever-new emails, as fast as they are answered."""
-    person = Person(base)
+    person = person_at(base, FLOODER)
     page = person.call("/login")
     token = person.token(page)
     i = 0
@@ -157,44 +187,54 @@ def main(seconds: int, flooders: int, backend: str) -> None:
         env = prepare(folder, {READER: "coordinator"}, PASSWORD, cases=300, seed=1)
     env.pop("HUQUQ_HASHING_SLOTS", None)
     with serving(env, folder / "gunicorn.log", workers=2) as served:
-        read_pages(served.base, 3)  # warm up: every worker has served pages
+        reader, writer = logged_in(served.base), logged_in(served.base)
+        read_pages(reader, 3)  # warm up: every worker has served pages
+        results: dict = {}
+
+        def phase(name: str, length: float) -> None:
+            threads = [
+                threading.Thread(
+                    target=lambda: results.setdefault(f"notes {name}", save_notes(writer, length))
+                ),
+                threading.Thread(
+                    target=lambda: results.setdefault(
+                        f"logins {name}", try_logins(served.base, length)
+                    )
+                ),
+            ]
+            for thread in threads:
+                thread.start()
+            results[f"pages {name}"] = read_pages(reader, length)
+            for thread in threads:
+                thread.join()
+
         watch = MemoryWatch(served)
         watch.start()
-        notes: dict = {}
-        writer = threading.Thread(
-            target=lambda: notes.setdefault("quiet", save_notes(served.base, seconds / 2))
-        )
-        writer.start()
-        quiet = read_pages(served.base, seconds / 2)
-        writer.join()
+        phase("quiet", seconds / 2)
         quiet_rss = watch.stop()
 
         answers: collections.Counter = collections.Counter()
         until = time.monotonic() + seconds
-        threads = [
+        flooding = [
             threading.Thread(target=flood, args=(served.base, until, answers, n), daemon=True)
             for n in range(flooders)
         ]
         watch = MemoryWatch(served)
         watch.start()
-        for thread in threads:
+        for thread in flooding:
             thread.start()
         time.sleep(1)  # the flood is under way
-        writer = threading.Thread(
-            target=lambda: notes.setdefault("flooded", save_notes(served.base, seconds - 2))
-        )
-        writer.start()
-        flooded = read_pages(served.base, seconds - 2)
-        writer.join()
-        for thread in threads:
+        phase("flooded", seconds - 2)
+        for thread in flooding:
             thread.join()
         flooded_rss = watch.stop()
     print(f"{flooders} login flooders for {seconds} s, gunicorn 2 workers x 8 threads, {backend}")
-    print(f"pages, quiet:   {summary(quiet)}")
-    print(f"pages, flooded: {summary(flooded)}")
-    for when in ("quiet", "flooded"):
-        latencies, errors = notes[when]
-        print(f"notes, {when}:{' ' * (8 - len(when))}{summary(latencies)}, errors: {errors}")
+    for name in ("quiet", "flooded"):
+        notes, errors = results[f"notes {name}"]
+        print(f"pages, {name}:{' ' * (8 - len(name))}{summary(results[f'pages {name}'])}")
+        print(f"notes, {name}:{' ' * (8 - len(name))}{summary(notes)}, errors: {len(errors)}")
+        logins = ", ".join(f"{k}: {v}" for k, v in sorted(results[f"logins {name}"].items()))
+        print(f"a login a second, {name}: {logins}")
     print(
         f"workers' memory (RSS, sum of 2): quiet {quiet_rss:.0f} MB, flooded {flooded_rss:.0f} MB"
     )
