@@ -349,15 +349,15 @@ def _settle(check: PasswordCheck, user: User | None) -> None:
         )
         return
     source = {"step": [None, check.step], "address": [None, attempt.address[:8]]}
+    # Read for unknown emails too: a refusal takes as long whether the account exists or not.
+    many = account_failures_since(attempt.account, now - FAILURE_WINDOW) == ACCOUNT_ALERT_FAILURES
     if check.tips is AddressLocked:
         record_event("locked", "users", {"scope": [None, "address"], **source})
         _raise_alert(ADDRESS_ALERT, None, attempt.address, now)
     elif check.tips is AccountLocked and user is not None:
         record_event("locked", "users", {"scope": [None, "account"], **source}, entity_id=user.id)
         _raise_alert(ACCOUNT_ALERT, user, attempt.address, now)
-    elif user is not None and (
-        account_failures_since(attempt.account, now - FAILURE_WINDOW) == ACCOUNT_ALERT_FAILURES
-    ):  # guessed at from many addresses: none is locked, but the admins should know
+    elif user is not None and many:  # guessed at from many addresses: tell the admins
         _raise_alert(ACCOUNT_ALERT, user, attempt.address, now)
     if check.tips is not None:
         raise check.tips

@@ -201,8 +201,8 @@ class DatabaseSessionInterface(SessionInterface):
 
     def save_session(self, app, session: ServerSession, response) -> None:
         response.vary.add("Cookie")
-        if session.failure is not None:  # the page says the database is unavailable
-            return
+        if session.failure is not None or response.status_code == 503:
+            return  # the database is busy or down: the page says so, and nothing is added
         # Whatever the view left uncommitted is not kept (as at teardown); what follows are
         # short transactions of their own whose first statement writes, so SQLite takes its
         # lock cleanly even on a GET.
