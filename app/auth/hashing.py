@@ -8,6 +8,9 @@ otherwise take a worker's memory, its threads and the machine's processors from 
 - ``slot()``: at most ``PASSWORD_HASHING_SLOTS`` hashes run at once in a worker process; a
   request that waits longer than ``PASSWORD_HASHING_WAIT`` seconds for a slot is answered "busy,
   try again" (``Busy``) without hashing anything;
+- a refusal of a locked account or address (one dummy hash, so that it takes as long as any
+  other refusal) may use all slots but one (``refusal_slot()``), and does not wait for it: a
+  flood from a locked address cannot keep the others from logging in;
 - each hash runs on one of the process's hashing threads, started on first use at a lower
   scheduling priority (``NICENESS``, which argon2's own lane threads inherit), so that when
   processors are short the pages go first.
@@ -28,7 +31,7 @@ from app.errors import Busy
 NICENESS = 10  # a CPU share about a tenth of a page's when both want a processor
 
 _lock = threading.Lock()
-_semaphores: dict[int, threading.BoundedSemaphore] = {}
+_semaphores: dict[int, threading.BoundedSemaphore] = {}  # by size (negative: refusals')
 _pools: dict[tuple[int, int], ThreadPoolExecutor] = {}  # (process, size) → hashing threads
 _held = threading.local()  # how many slots this thread holds
 _DUMMY_HASHES: dict[str, str] = {}
@@ -52,6 +55,21 @@ def slot() -> Iterator[None]:
         yield
     finally:
         _held.count -= 1
+        semaphore.release()
+
+
+@contextmanager
+def refusal_slot() -> Iterator[None]:
+    """Taken, besides a slot, for the dummy hash of a locked refusal: at most all slots but one
+    go to those, so one is always left for the rest. Busy at once when none is free."""
+    size = max(current_app.config["PASSWORD_HASHING_SLOTS"] - 1, 1)
+    with _lock:
+        semaphore = _semaphores.setdefault(-size, threading.BoundedSemaphore(size))
+    if not semaphore.acquire(blocking=False):
+        raise Busy("hashing")
+    try:
+        yield
+    finally:
         semaphore.release()
 
 

@@ -67,9 +67,8 @@ def _start_session(user: User) -> None:
 @bp.route("/login", methods=["GET", "POST"])
 @public
 def login():
-    """Log in with email and password."""
-    if not has_users():
-        return redirect(url_for("auth.setup"))
+    """Log in with email and password. (A POST reaches the database only once it has a
+    hashing slot: a flood answered "busy" costs the database nothing.)"""
     if current_user.is_authenticated:
         return redirect(_safe_next(request.args.get("next")))
     form = LoginForm()
@@ -88,6 +87,8 @@ def login():
                 return redirect(_safe_next(request.args.get("next")))
             db.session.commit()  # the failure is kept
             form.password.errors = [_("Wrong email or password.")]
+    if not has_users():
+        return redirect(url_for("auth.setup"))
     return render_template("auth/login.html", form=form), form_status(form)
 
 

@@ -257,7 +257,8 @@ class PasswordCheck:
         """This check's one argon2 verification (against the dummy hash while locked, so a
         refusal takes as long as any other). Nothing is read or written meanwhile."""
         if self.lock is not None:
-            hashing.verify(None, "not-a-real-password")
+            with hashing.refusal_slot():
+                hashing.verify(None, "not-a-real-password")
             self.verified = False
             return False
         self.verified = hashing.verify(self.password_hash, password)

@@ -1,6 +1,8 @@
 """Passwords: argon2id, rehashed when the cost changes, weak ones refused with a reason, and
 logins throttled in the database."""
 
+from contextlib import ExitStack
+
 import pytest
 import sqlalchemy as sa
 from argon2 import PasswordHasher
@@ -256,9 +258,28 @@ def test_with_every_hashing_slot_taken_a_login_is_told_busy_and_nothing_is_hashe
     monkeypatch.setattr(
         PasswordHasher, "verify", lambda self, *a: calls.append(1) or original(self, *a)
     )
-    with app.app_context(), slot(), slot():  # both slots taken by other requests
-        response = submit(browser, "/login", {"email": user.email, "password": PASSWORD})
+    form = csrf_field(browser.get("/login").text)
+    statements = []
+
+    def note(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", note)
+    taken = ExitStack()
+    with app.app_context():
+        taken.enter_context(slot())
+        taken.enter_context(slot())
+    try:
+        with taken:  # both slots taken by other requests
+            response = browser.post(
+                "/login", data={**form, "email": user.email, "password": PASSWORD}
+            )
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", note)
     assert response.status_code == 503 and response.headers["Retry-After"] == "5"
+    assert statements == []  # a flood answered "busy" costs the database nothing
     assert "Подождите несколько секунд" in response.text
     assert calls == []
     with app.app_context():

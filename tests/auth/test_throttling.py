@@ -4,6 +4,7 @@ export, before a password change. Locks are audited and the admins alerted."""
 
 import json
 import sqlite3
+from contextlib import ExitStack
 
 import pytest
 import sqlalchemy as sa
@@ -96,6 +97,25 @@ def test_unknown_emails_and_the_address_lock_cost_one_hash_each(app, make, monke
         _try(attacker, user.email if n in (1, 2, 3) else f"nobody{n}@example.org")
         assert len(calls) == 1, n
     assert NETWORK_LOCKED in _try(attacker, user.email).text
+
+
+def test_a_locked_address_flooding_leaves_a_hashing_slot_for_everyone_else(app, make):
+    """Refusals of a locked address still cost one (dummy) hash each, but may take all of a
+    worker's hashing slots but one, and never wait for one: the staff still log in."""
+    from app.auth.hashing import refusal_slot
+
+    users = [make.user() for _ in range(5)]
+    attacker = _from(app, ATTACKER)
+    for user in users:
+        for _ in range(4):
+            _try(attacker, user.email)
+    taken = ExitStack()
+    with app.app_context():
+        taken.enter_context(refusal_slot())
+    with taken:  # the flood's share is taken
+        assert _try(attacker, users[0].email).status_code == 503
+        assert _try(_from(app, HOME), users[0].email, PASSWORD).status_code == 302
+    assert NETWORK_LOCKED in _try(attacker, users[0].email).text
 
 
 def _confirm_export(browser, password):
