@@ -32,6 +32,12 @@ PAGES = ("/cases", "/deadlines", "/login")
 # Behind the proxy gunicorn trusts (127.0.0.1), the flood comes from one address, the staff
 # from another.
 FLOODER, STAFF = "203.0.113.9", "198.51.100.7"
+KINDS = {
+    "wrong": "Wrong email or password",
+    "locked": "Too many failed attempts",
+    "busy": "Many people are logging in",
+    "database busy": "database is busy",
+}
 
 
 def person_at(base: str, address: str) -> Person:
@@ -137,9 +143,9 @@ def flood(base: str, until: float, answers: collections.Counter, n: int) -> None
                 answers[response.status] += 1
                 response.read()
         except OSError as error:
-            answers[getattr(error, "code", type(error).__name__)] += 1
-            if hasattr(error, "read"):
-                error.read()
+            text = error.read().decode(errors="replace") if hasattr(error, "read") else ""
+            kind = next((k for k, phrase in KINDS.items() if phrase in text), "")
+            answers[f"{getattr(error, 'code', type(error).__name__)} {kind}".strip()] += 1
 
 
 def _encode(body: dict) -> bytes:

@@ -8,9 +8,8 @@ otherwise take a worker's memory, its threads and the machine's processors from 
 - ``slot()``: at most ``PASSWORD_HASHING_SLOTS`` hashes run at once in a worker process; a
   request that waits longer than ``PASSWORD_HASHING_WAIT`` seconds for a slot is answered "busy,
   try again" (``Busy``) without hashing anything;
-- a refusal of a locked account or address (one dummy hash, so that it takes as long as any
-  other refusal) may use all slots but one (``refusal_slot()``), and does not wait for it: a
-  flood from a locked address cannot keep the others from logging in;
+- one client address may hold (or wait for) all slots but one: a flood from one address, locked
+  or not, always leaves a slot for everyone else, and its surplus is answered "busy" at once;
 - each hash runs on one of the process's hashing threads, started on first use at a lower
   scheduling priority (``NICENESS``, which argon2's own lane threads inherit), so that when
   processors are short the pages go first.
@@ -18,6 +17,7 @@ otherwise take a worker's memory, its threads and the machine's processors from 
 
 import os
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext, suppress
@@ -31,7 +31,8 @@ from app.errors import Busy
 NICENESS = 10  # a CPU share about a tenth of a page's when both want a processor
 
 _lock = threading.Lock()
-_semaphores: dict[int, threading.BoundedSemaphore] = {}  # by size (negative: refusals')
+_semaphores: dict[int, threading.BoundedSemaphore] = {}  # by size
+_owners: Counter = Counter()  # slots held or waited for, by client address
 _pools: dict[tuple[int, int], ThreadPoolExecutor] = {}  # (process, size) → hashing threads
 _held = threading.local()  # how many slots this thread holds
 _DUMMY_HASHES: dict[str, str] = {}
@@ -42,35 +43,33 @@ def _hasher() -> PasswordHasher:
 
 
 @contextmanager
-def slot() -> Iterator[None]:
-    """One of this process's hashing slots, held for a password check or a new password.
-    Raises Busy when none is free within ``PASSWORD_HASHING_WAIT`` seconds."""
+def slot(owner: str | None = None) -> Iterator[None]:
+    """One of this process's hashing slots, held for a password check or a new password, for
+    ``owner`` (a keyed hash of the client's address) when given. Raises Busy when the owner
+    holds or waits for its share already, or no slot is free within ``PASSWORD_HASHING_WAIT``
+    seconds."""
     size = current_app.config["PASSWORD_HASHING_SLOTS"]
     with _lock:
         semaphore = _semaphores.setdefault(size, threading.BoundedSemaphore(size))
-    if not semaphore.acquire(timeout=current_app.config["PASSWORD_HASHING_WAIT"]):
-        raise Busy("hashing")
-    _held.count = getattr(_held, "count", 0) + 1
+        if owner is not None:
+            if _owners[owner] >= max(size - 1, 1):
+                raise Busy("hashing")
+            _owners[owner] += 1
     try:
-        yield
+        if not semaphore.acquire(timeout=current_app.config["PASSWORD_HASHING_WAIT"]):
+            raise Busy("hashing")
+        _held.count = getattr(_held, "count", 0) + 1
+        try:
+            yield
+        finally:
+            _held.count -= 1
+            semaphore.release()
     finally:
-        _held.count -= 1
-        semaphore.release()
-
-
-@contextmanager
-def refusal_slot() -> Iterator[None]:
-    """Taken, besides a slot, for the dummy hash of a locked refusal: at most all slots but one
-    go to those, so one is always left for the rest. Busy at once when none is free."""
-    size = max(current_app.config["PASSWORD_HASHING_SLOTS"] - 1, 1)
-    with _lock:
-        semaphore = _semaphores.setdefault(-size, threading.BoundedSemaphore(size))
-    if not semaphore.acquire(blocking=False):
-        raise Busy("hashing")
-    try:
-        yield
-    finally:
-        semaphore.release()
+        if owner is not None:
+            with _lock:
+                _owners[owner] -= 1
+                if not _owners[owner]:
+                    del _owners[owner]
 
 
 def _slot_for_one_hash():

@@ -257,8 +257,7 @@ class PasswordCheck:
         """This check's one argon2 verification (against the dummy hash while locked, so a
         refusal takes as long as any other). Nothing is read or written meanwhile."""
         if self.lock is not None:
-            with hashing.refusal_slot():
-                hashing.verify(None, "not-a-real-password")
+            hashing.verify(None, "not-a-real-password")
             self.verified = False
             return False
         self.verified = hashing.verify(self.password_hash, password)
@@ -273,8 +272,8 @@ def password_check(email: str, address: str, step: str = "login") -> Iterator[Pa
     it), with no transaction open while argon2 runs: on SQLite a write transaction holds the
     database's one write lock, and a hash takes a tenth of a second and 64 MiB.
 
-    On entering, a hashing slot is taken (app/auth/hashing.py; Busy when none is free: nothing
-    is counted or hashed),
+    On entering, a hashing slot is taken for the address (app/auth/hashing.py; Busy when none is
+    free, or the address has its share: nothing is counted or hashed),
     the locks are read, and unless one refuses it the attempt is counted as a failure until
     proven right, so parallel guesses are all counted. The caller commits, then settles the check
     with ``authenticate``, ``confirm_password`` or ``change_password`` (which hash first, then
@@ -284,9 +283,9 @@ def password_check(email: str, address: str, step: str = "login") -> Iterator[Pa
             db.session.commit()
             user = authenticate(check, password)
     """
-    with hashing.slot():
+    attempt = _Attempt.of(email, address)
+    with hashing.slot(attempt.address):
         now = models_base.utcnow()
-        attempt = _Attempt.of(email, address)
         _serialise_attempts(attempt)
         lock = _lock_on(attempt, now)
         user = user_by_email(email) if len(email) <= 254 else None
