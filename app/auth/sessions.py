@@ -28,6 +28,7 @@ from werkzeug.datastructures import CallbackDict
 
 from app import models_base
 from app.auth.models import UserSession
+from app.database import begin_reading
 from app.extensions import db
 
 IDLE_TIMEOUT = timedelta(minutes=30)
@@ -243,18 +244,19 @@ class DatabaseSessionInterface(SessionInterface):
             response.delete_cookie(self.get_cookie_name(app), path=self.get_cookie_path(app))
 
     def _committed(self, row_id: int) -> bool:
+        """Whether the row a login wrote was committed (a read: it takes no write lock)."""
         try:
-            return (
-                db.session.execute(
-                    sa.select(UserSession.id).where(
-                        UserSession.id == row_id, UserSession.ended_at.is_(None)
-                    )
-                ).first()
-                is not None
-            )
+            begin_reading()
+            found = db.session.execute(
+                sa.select(UserSession.id).where(
+                    UserSession.id == row_id, UserSession.ended_at.is_(None)
+                )
+            ).first()
+            return found is not None
         except OperationalError:
-            db.session.rollback()
             return False
+        finally:
+            db.session.rollback()
 
     def _write(self, statement) -> None:
         """A bookkeeping write (last seen, a flashed message, an expired row): when the
