@@ -61,6 +61,9 @@ def _init_extensions(app: Flask) -> None:
     # Before the CSRF check: a session the database could not read (down, or busy past the
     # timeout) is a 503 "busy"/"unreachable" page, never a 400 "form out of date".
     app.before_request(_refuse_unread_session)
+    from app.auth.routes import refuse_beyond_hashing_share
+
+    app.before_request(refuse_beyond_hashing_share)
     csrf.init_app(app)
     from app.auth.models import LOCALES
     from app.auth.routes import select_locale

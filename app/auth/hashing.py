@@ -72,6 +72,14 @@ def slot(owner: str | None = None) -> Iterator[None]:
                     del _owners[owner]
 
 
+def share_taken(owner: str) -> bool:
+    """Whether ``owner`` (a client address's keyed hash) holds or waits for its share of this
+    process's slots: its next password check would be answered busy."""
+    size = current_app.config["PASSWORD_HASHING_SLOTS"]
+    with _lock:
+        return _owners[owner] >= max(size - 1, 1)
+
+
 def _slot_for_one_hash():
     """The slot a hash runs in: the one this thread holds already, or one taken now."""
     return nullcontext() if getattr(_held, "count", 0) else slot()

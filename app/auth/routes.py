@@ -17,6 +17,7 @@ from flask_login import current_user, login_user, logout_user
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.access import EVERYONE, public, roles
+from app.auth import hashing
 from app.auth.forms import (
     ConfirmForm,
     LanguageForm,
@@ -30,6 +31,7 @@ from app.auth.models import ADMIN, LOCALES, User
 from app.auth.queries import all_users, has_users, open_alert_count, recent_alerts
 from app.auth.services import (
     AccountLocked,
+    address_key,
     authenticate,
     change_password,
     change_role,
@@ -41,7 +43,7 @@ from app.auth.services import (
     set_enabled,
     set_locale,
 )
-from app.errors import RuleViolation
+from app.errors import Busy, RuleViolation
 from app.extensions import db
 from app.forms_base import form_status, show_refusal
 
@@ -272,6 +274,22 @@ def language():
         else:
             session["locale"] = form.locale.data
     return redirect(_safe_next(request.form.get("next")))
+
+
+# The views that check a password; their POSTs are counted per client address.
+PASSWORD_VIEWS = frozenset({"auth.login", "auth.password", "exports.identified_csv"})
+
+
+def refuse_beyond_hashing_share() -> None:
+    """before_request (ahead of the CSRF check): a password POST from an address that already
+    holds its share of this worker's hashing slots is answered "busy" at once, before its form
+    is read, so that a flood's surplus costs the worker as little as it can."""
+    if (
+        request.method == "POST"
+        and request.endpoint in PASSWORD_VIEWS
+        and hashing.share_taken(address_key(request.remote_addr))
+    ):
+        raise Busy("hashing")
 
 
 def select_locale() -> str:

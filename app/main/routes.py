@@ -101,17 +101,18 @@ def handle_database_down(error: Exception):
 
 def handle_busy(error: Busy):
     """Too many at once (e.g. a flood of logins takes every password-hashing slot): 503 "busy,
-    try again", with nothing done."""
+    try again", with nothing done — a brief page, since a flood is answered with many."""
     with suppress(sa.exc.SQLAlchemyError):
         db.session.rollback()
-    log.warning("busy: %s", error.what)
-    return _busy_page(
-        _(
+    response = render_template(
+        "errors/brief.html",
+        title=_("Busy, try again"),
+        text=_(
             "Many people are logging in or confirming passwords at this moment. Nothing was "
             "saved. Wait a few seconds and try again."
         ),
-        error.retry_after,
     )
+    return response, 503, {"Retry-After": str(error.retry_after)}
 
 
 def handle_unexpected_error(error: Exception):

@@ -101,7 +101,7 @@ def test_unknown_emails_and_the_address_lock_cost_one_hash_each(app, make, monke
 
 def test_one_address_flooding_leaves_a_hashing_slot_for_everyone_else(app, make):
     """One address may hold all of a worker's hashing slots but one: the rest of its flood is
-    answered "busy" at once, and the staff elsewhere still log in."""
+    answered "busy" at once, on a brief page, and the staff elsewhere still log in."""
     from app.auth.hashing import slot
     from app.auth.services import address_key
 
@@ -111,6 +111,8 @@ def test_one_address_flooding_leaves_a_hashing_slot_for_everyone_else(app, make)
         taken.enter_context(slot(address_key(ATTACKER)))  # the flood's share, busy hashing
     with taken:
         assert _try(_from(app, ATTACKER), user.email, PASSWORD).status_code == 503
+        # Answered before its form is even read: the surplus costs as little as it can.
+        assert _from(app, ATTACKER).post("/login", data={}).status_code == 503
         assert _try(_from(app, HOME), user.email, PASSWORD).status_code == 302
 
 
