@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run serve test lint bench loadtest install install-dev messages clean
+.PHONY: run serve test lint bench loadtest loginflood install install-dev messages clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -57,6 +57,10 @@ bench: install-dev
 ## loadtest: gunicorn, 8 people at once on SQLite for DURATION seconds (default 60); every write checked afterwards
 loadtest: install-dev
 	$(BIN)/python scripts/loadtest.py $(DURATION)
+
+## loginflood: 24 connections flood the login of gunicorn (production argon2 costs) for SECONDS (20); pages, notes and memory quiet and flooded (BACKEND=sqlite|postgresql)
+loginflood: install-dev
+	$(BIN)/python bench/login_flood.py $(or $(SECONDS),20) 24 $(or $(BACKEND),sqlite)
 
 lint: install-dev
 	$(BIN)/ruff check .

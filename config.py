@@ -37,6 +37,15 @@ class Config:
     # SameSite=Lax, and Secure whenever the request came over HTTPS.
     SESSION_COOKIE_NAME = "huquq_session"
     SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "") == "1"
+    # The proxies whose X-Forwarded-For names the client (app/proxy.py): gunicorn's setting.
+    FORWARDED_ALLOW_IPS = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+    # Passwords hashed at once per worker process (argon2id takes 64 MiB each), and how long a
+    # request waits for a turn before it is answered "busy, try again" (seconds): short, since
+    # a waiting request holds one of the worker's threads (app/auth/hashing.py).
+    PASSWORD_HASHING_SLOTS = int(os.environ.get("HUQUQ_HASHING_SLOTS", "2"))
+    PASSWORD_HASHING_WAIT = float(os.environ.get("HUQUQ_HASHING_WAIT", "0.1"))
+    # Ended and expired sessions are deleted after a response at most this often (seconds).
+    HOUSEKEEPING_EVERY: int | None = 300
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024  # an upload (CSV import) of at most 20 MB
     CASES_PER_PAGE = 25
     # Encryption keys (app/crypto.py): from the environment, else a key file made on first run.
@@ -69,3 +78,6 @@ class TestConfig(Config):
         self.HUQUQ_KEY_FILE = str(instance / "huquq.keys")
         # Cheap hashing keeps the suite fast; the hashing code path is the same.
         self.ARGON2_PARAMS = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
+        # No housekeeping between requests: tests count statements and rows; the tests of
+        # housekeeping turn it on.
+        self.HOUSEKEEPING_EVERY = None

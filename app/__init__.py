@@ -61,6 +61,9 @@ def create_app(config=None) -> Flask:
     )
     app.config.from_object(config)
     _private_instance(Path(app.instance_path))
+    from app.proxy import TrustedProxies
+
+    app.wsgi_app = TrustedProxies(app.wsgi_app, app.config["FORWARDED_ALLOW_IPS"])
     logging.basicConfig(level=logging.INFO)
     mask_log_records()  # no calendar secret, no forged line, in any log (app/logs.py)
 
@@ -98,6 +101,12 @@ def _init_extensions(app: Flask) -> None:
             configure_sqlite(engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
     app.extensions["migrate"] = Migrations(str(ROOT / "migrations"), render_as_batch=True)
     _init_keys(app)
+    # Before the CSRF check: a session the database could not read (down, or busy past the
+    # timeout) is a 503 "busy"/"unreachable" page, never a 400 "form out of date".
+    app.before_request(_refuse_unread_session)
+    from app.auth.routes import refuse_beyond_hashing_share
+
+    app.before_request(refuse_beyond_hashing_share)
     csrf.init_app(app)
     from app.auth.models import LOCALES
     from app.auth.routes import select_locale
@@ -106,6 +115,9 @@ def _init_extensions(app: Flask) -> None:
     app.jinja_env.globals.update(get_locale=get_locale, locales=LOCALES)
     install_audit(FlaskSession)
     app.session_interface = DatabaseSessionInterface()
+    from app.auth.housekeeping import after_response_when_due
+
+    app.after_request(after_response_when_due)
     login_manager.init_app(app)
     # Sessions are server-side and revocable; "strong" would also log a volunteer out each
     # time their phone changes network, so a changed address only marks the session non-fresh.
@@ -115,6 +127,13 @@ def _init_extensions(app: Flask) -> None:
     def load_user(user_id: str):
         user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
         return user if user is not None and user.is_enabled else None
+
+
+def _refuse_unread_session() -> None:
+    from flask import session
+
+    if (failure := getattr(session, "failure", None)) is not None:
+        raise failure
 
 
 def _init_keys(app: Flask) -> None:
@@ -185,10 +204,17 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_errors(app: Flask) -> None:
-    from app.main.routes import handle_database_down, handle_http_error, handle_unexpected_error
+    from app.errors import Busy
+    from app.main.routes import (
+        handle_busy,
+        handle_database_down,
+        handle_http_error,
+        handle_unexpected_error,
+    )
 
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(OperationalError, handle_database_down)
+    app.register_error_handler(Busy, handle_busy)
     app.register_error_handler(Exception, handle_unexpected_error)
 
 

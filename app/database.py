@@ -13,6 +13,7 @@
 
 import logging
 import os
+import sqlite3
 import stat
 from contextlib import contextmanager, suppress
 from contextvars import ContextVar
@@ -75,6 +76,22 @@ def begin_reading() -> None:
         db.session.connection()
     finally:
         _reading.reset(token)
+
+
+# PostgreSQL's "wait your turn" errors: lock_not_available (lock_timeout), query_canceled
+# (statement_timeout), deadlock_detected, serialization_failure.
+_PG_BUSY = frozenset({"55P03", "57014", "40P01", "40001"})
+
+
+def is_busy(error: Exception) -> bool:
+    """Whether a database error means "busy" (a lock not had in time) rather than "unreachable":
+    SQLite's "database is locked" after its busy timeout, PostgreSQL's lock and statement
+    timeouts. Busy is worth retrying in seconds; unreachable is for an operator."""
+    cause = getattr(error, "orig", error)
+    if isinstance(cause, sqlite3.OperationalError):
+        message = str(cause).lower()
+        return "locked" in message or "busy" in message
+    return getattr(cause, "sqlstate", None) in _PG_BUSY
 
 
 def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:

@@ -29,3 +29,14 @@ class BadInput(BadRequest):
 
     def __init__(self, message: str) -> None:
         super().__init__(description=message)
+
+
+class Busy(Exception):
+    """Too many requests need something scarce at once (the memory that password hashing takes,
+    the database's write lock): answered "busy, try again" (503 with Retry-After) in the
+    user's language, with nothing done."""
+
+    def __init__(self, what: str, retry_after: int = 5) -> None:
+        super().__init__(what)
+        self.what = what
+        self.retry_after = retry_after

@@ -2,7 +2,7 @@
 complete."""
 
 from app.audit.models import AuditEvent
-from app.auth.models import LoginFailure, User, UserSession
+from app.auth.models import LoginFailure, SecurityAlert, User, UserSession
 from app.cases.models import CalendarDay, Case, Deadline, DeadlineRule, TimelineEntry
 from app.clients.models import Client, ClientIndex, PossibleDuplicate
 from app.reports.models import Benchmark
@@ -21,6 +21,7 @@ __all__ = [
     "LoginFailure",
     "OrganisationKey",
     "PossibleDuplicate",
+    "SecurityAlert",
     "Setting",
     "TimelineEntry",
     "User",

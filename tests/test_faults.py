@@ -1,13 +1,17 @@
 """When things fail: a database that cannot be reached, an audit write that fails."""
 
+import sqlite3
+
 import pytest
 import sqlalchemy as sa
+from flask_migrate import upgrade
 
 from app import create_app
 from app.cases.models import Case
 from app.extensions import db
 from config import TestConfig
-from tests.helpers import login, row_counts, submit
+from tests.factories import Factories
+from tests.helpers import csrf_field, login, row_counts, submit
 
 
 @pytest.fixture
@@ -63,3 +67,46 @@ def test_a_failing_audit_write_rolls_the_change_back(client, make, app, monkeypa
             db.session.execute(sa.select(Case.region).where(Case.id == case.id)).scalar()
             == "Москва"
         )
+
+
+def test_a_database_locked_past_the_timeout_says_busy_and_the_same_post_then_succeeds(tmp_path):
+    """SQLite's write lock held elsewhere longer than the busy timeout: a note posted with a
+    valid CSRF token is answered 503 "busy" (not a 400 "form out of date", not a 500) and
+    nothing is written; once the lock is released the very same POST is saved, once."""
+    path = tmp_path / "busy.sqlite3"
+    config = TestConfig(f"sqlite:///{path}", tmp_path)
+    config.SQLITE_BUSY_TIMEOUT_MS = 200
+    app = create_app(config)
+    with app.app_context():
+        upgrade()
+    make = Factories(app)
+    volunteer = make.user("volunteer")
+    case = make.case(by=volunteer)
+    client = app.test_client()
+    login(client, volunteer)
+    page = client.get(f"/cases/{case.reference}")
+    note = {
+        **csrf_field(page.text),
+        "kind": "note",
+        "occurred_on": "2025-05-06",
+        "body": "Звонил в суд, заседание перенесли",
+    }
+    before = row_counts(app)
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # someone else is writing, for longer than 200 ms
+    try:
+        busy = client.post(f"/cases/{case.reference}/entries", data=note)
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert busy.status_code == 503, busy.status_code
+    assert busy.headers["Retry-After"] == "5"
+    assert "database is busy" in busy.text and "cannot be reached" not in busy.text
+    assert row_counts(app) == before
+    saved = client.post(f"/cases/{case.reference}/entries", data=note)
+    assert saved.status_code == 302
+    with app.app_context():
+        bodies = [e.body for e in db.session.get(Case, case.id).entries]
+        assert bodies.count("Звонил в суд, заседание перенесли") == 1
+        db.session.remove()
+        db.engine.dispose()

@@ -18,6 +18,8 @@ ACTIONS = {
     "seed": _l("demo data added"),
     # A probe for clients with a name, phone or number: counts only, never what was typed.
     "duplicate_check": _l("checked for duplicates"),
+    "refused": _l("wrong password given"),
+    "locked": _l("locked after wrong passwords"),
 }
 ENTITIES = {
     "cases": _l("case"),

@@ -41,11 +41,11 @@ def acting(by) -> None:
     db.session.info[ACTOR] = by.id if by is not None else None
 
 
-def record_event(action: str, entity: str, changes: dict) -> int:
-    """An event that is not one row's change (e.g. a bulk demo seed), in the current
-    transaction; its id."""
+def record_event(action: str, entity: str, changes: dict, entity_id: int | None = None) -> int:
+    """An event that is not one row's change (e.g. a bulk demo seed, a wrong password given for
+    an account), in the current transaction; its id."""
     table = AuditEvent.__table__
-    row = _row(db.session, action, entity, None, None, changes)
+    row = _row(db.session, action, entity, entity_id, None, changes)
     return db.session.execute(sa.insert(table).values(row).returning(table.c.id)).scalar_one()
 
 

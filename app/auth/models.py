@@ -3,7 +3,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models_base import CreatedAtMixin, UtcDateTime, check_in
@@ -71,12 +71,59 @@ class UserSession(db.Model):
 
 
 class LoginFailure(db.Model):
-    """A failed login, keyed by a keyed hash of the email typed (known or not), so throttling
-    holds across workers and restarts without keeping what strangers typed."""
+    """A wrong password — at login, or when a password is asked again (an identified export, a
+    password change) — keyed by a keyed hash of the email typed (known or not) and one of the
+    client's address, so throttling holds across workers and restarts without keeping what
+    strangers typed or where they came from."""
 
     __tablename__ = "login_failures"
-    __table_args__ = (sa.Index(None, "account_key", "failed_at"),)
+    __table_args__ = (
+        sa.Index(None, "account_key", "address_key", "failed_at"),
+        sa.Index(None, "address_key", "failed_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account_key: Mapped[str] = mapped_column(sa.String(64))
+    # None for failures recorded before addresses were counted (they expire within a day).
+    address_key: Mapped[str | None] = mapped_column(sa.String(64))
     failed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+ACCOUNT_ALERT, ADDRESS_ALERT = "account", "address"
+ALERT_KINDS = {
+    ACCOUNT_ALERT: _l("an account is being locked"),
+    ADDRESS_ALERT: _l("one address is trying many accounts"),
+}
+
+
+class SecurityAlert(db.Model):
+    """Someone is guessing passwords: an account locked after wrong passwords, or one address
+    locked out after trying many accounts. Shown to every admin until one of them marks it
+    seen; repeats gather on the open alert (``count``, ``last_at``) rather than adding rows."""
+
+    __tablename__ = "security_alerts"
+    __table_args__ = (sa.CheckConstraint(check_in("kind", ALERT_KINDS), name="kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    # The account being locked (None for an address alert).
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    # The keyed hash of the address the wrong passwords came from (the latest one).
+    address_key: Mapped[str] = mapped_column(sa.String(64))
+    first_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    count: Mapped[int] = mapped_column(default=1)
+    seen_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+    seen_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+    user = relationship("User", foreign_keys=[user_id])
+    seen_by = relationship("User", foreign_keys=[seen_by_id])
+
+    @property
+    def kind_label(self) -> str:
+        return str(ALERT_KINDS[self.kind])
+
+    @property
+    def source(self) -> str:
+        """The address as admins see it: a short tag of its keyed hash, never the address."""
+        return self.address_key[:8]

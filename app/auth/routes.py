@@ -14,8 +14,10 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.access import EVERYONE, public, roles
+from app.auth import hashing
 from app.auth.forms import (
     ConfirmForm,
     LanguageForm,
@@ -26,18 +28,22 @@ from app.auth.forms import (
     UserForm,
 )
 from app.auth.models import ADMIN, LOCALES, User
-from app.auth.queries import all_users, has_users
+from app.auth.queries import all_users, has_users, open_alert_count, recent_alerts
 from app.auth.services import (
     AccountLocked,
+    address_key,
     authenticate,
     change_password,
     change_role,
     create_user,
     end_user_sessions,
+    locked_message,
+    mark_alerts_seen,
+    password_check,
     set_enabled,
     set_locale,
 )
-from app.errors import RuleViolation
+from app.errors import Busy, RuleViolation
 from app.extensions import db
 from app.forms_base import form_status, show_refusal
 
@@ -62,37 +68,38 @@ def _safe_next(target: str | None) -> str:
 
 
 def _start_session(user: User) -> None:
+    """Log ``user`` in under a new session row, in the current transaction (the caller
+    commits): a token or cookie planted before login is worthless after it."""
     login_user(user)
-    session.rotate()  # a new token: one planted before login is worthless
+    session.rotate()
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @public
 def login():
-    """Log in with email and password."""
-    if not has_users():
-        return redirect(url_for("auth.setup"))
+    """Log in with email and password. (A POST reaches the database only once it has a
+    hashing slot: a flood answered "busy" costs the database nothing.)"""
     target = _safe_next(request.args.get("next"))  # checked before anything is written
     if current_user.is_authenticated:
         return redirect(target)
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            user = authenticate(form.email.data, form.password.data)
-        except AccountLocked:
-            db.session.commit()
-            form.form_errors.append(
-                _(
-                    "Too many failed attempts: this account is locked for 15 minutes. "
-                    "Try again later, or ask your coordinator."
-                )
-            )
+            with password_check(form.email.data, request.remote_addr) as check:
+                db.session.commit()  # counted before it is hashed; nothing held while it is
+                user = authenticate(check, form.password.data)
+        except AccountLocked as lock:
+            db.session.commit()  # the failure that locked is kept
+            form.form_errors.append(locked_message(lock))
         else:
-            db.session.commit()
             if user is not None:
                 _start_session(user)
+                db.session.commit()
                 return redirect(target)
+            db.session.commit()  # the failure is kept
             form.password.errors = [_("Wrong email or password.")]
+    if not has_users():
+        return redirect(url_for("auth.setup"))
     return render_template("auth/login.html", form=form), form_status(form)
 
 
@@ -102,6 +109,7 @@ def logout():
     """End the session: its cookie stops working."""
     logout_user()
     session.end("logout")
+    db.session.commit()
     flash(_("You are logged out."), "info")
     return redirect(url_for("auth.login"))
 
@@ -119,8 +127,8 @@ def setup():
         except RuleViolation as refusal:
             show_refusal(form, refusal)
         else:
-            db.session.commit()
             _start_session(user)
+            db.session.commit()
             flash(_("Welcome. Your admin account is ready."), "success")
             return redirect(url_for("cases.list_cases"))
     return render_template("auth/setup.html", form=form), form_status(form)
@@ -129,23 +137,34 @@ def setup():
 @bp.route("/account/password", methods=["GET", "POST"])
 @roles(*EVERYONE)
 def password():
-    """Change one's own password; other sessions of the account end."""
+    """Change one's own password; other sessions of the account, and its calendar link, end."""
     form = PasswordChangeForm()
     if form.validate_on_submit():
+        user = current_user._get_current_object()
         try:
-            change_password(
-                current_user,
-                form.current.data,
-                form.password.data,
-                by=current_user,
-                keep_session=session.row_id,
-            )
+            with password_check(user.email, request.remote_addr, "password") as check:
+                db.session.commit()  # counted before it is hashed; nothing held while it is
+                change_password(
+                    user,
+                    check,
+                    form.current.data,
+                    form.password.data,
+                    by=user,
+                    keep_session=session.row_id,
+                )
+        except AccountLocked as lock:
+            db.session.commit()  # the wrong password that locked is kept, and audited
+            form.form_errors.append(locked_message(lock))
         except RuleViolation as refusal:
+            db.session.commit()  # a wrong current password is counted and audited
             show_refusal(form, refusal)
         else:
-            db.session.commit()
             session.rotate()
-            flash(_("Password changed. Your other sessions have ended."), "success")
+            db.session.commit()
+            flash(
+                _("Password changed. Your other sessions and your calendar link have ended."),
+                "success",
+            )
             return redirect(url_for("cases.list_cases"))
     return render_template("auth/password.html", form=form), form_status(form)
 
@@ -212,14 +231,44 @@ def end_sessions_of(user_id: int):
     db.session.commit()
     flash(
         ngettext(
-            "%(num)d session of %(email)s ended.",
-            "%(num)d sessions of %(email)s ended.",
+            "%(num)d session of %(email)s ended, and their calendar link.",
+            "%(num)d sessions of %(email)s ended, and their calendar link.",
             ended,
             email=user.email,
         ),
         "success",
     )
     return redirect(url_for("auth.edit_user", user_id=user.id))
+
+
+@bp.route("/admin/alerts")
+@roles(ADMIN)
+def list_alerts():
+    """Accounts being locked after wrong passwords, and addresses trying many accounts."""
+    return render_template("auth/alerts.html", alerts=recent_alerts(), form=ConfirmForm())
+
+
+@bp.route("/admin/alerts/seen", methods=["POST"])
+@roles(ADMIN)
+def alerts_seen():
+    """Mark the open alerts seen: they leave the banner and stay in the list."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    seen = mark_alerts_seen(by=current_user)
+    db.session.commit()
+    flash(ngettext("%(num)d alert marked seen.", "%(num)d alerts marked seen.", seen), "success")
+    return redirect(url_for("auth.list_alerts"))
+
+
+@bp.app_context_processor
+def security_alerts() -> dict:
+    """Admins see on every page how many security alerts nobody has looked at yet."""
+    try:
+        if current_user and current_user.is_authenticated and current_user.is_admin:
+            return {"open_alerts": open_alert_count()}
+    except SQLAlchemyError:  # an error page while the database is down or busy
+        db.session.rollback()
+    return {}
 
 
 @bp.route("/language", methods=["POST"])
@@ -235,6 +284,22 @@ def language():
         else:
             session["locale"] = form.locale.data
     return redirect(target)
+
+
+# The views that check a password; their POSTs are counted per client address.
+PASSWORD_VIEWS = frozenset({"auth.login", "auth.password", "exports.identified_csv"})
+
+
+def refuse_beyond_hashing_share() -> None:
+    """before_request (ahead of the CSRF check): a password POST from an address that already
+    holds its share of this worker's hashing slots is answered "busy" at once, before its form
+    is read, so that a flood's surplus costs the worker as little as it can."""
+    if (
+        request.method == "POST"
+        and request.endpoint in PASSWORD_VIEWS
+        and hashing.share_taken(address_key(request.remote_addr))
+    ):
+        raise Busy("hashing")
 
 
 def select_locale() -> str:

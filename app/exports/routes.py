@@ -6,13 +6,14 @@ from flask_login import current_user
 
 from app.access import ADMIN, STAFF, roles
 from app.auth.queries import assignable_users
-from app.auth.services import password_matches
+from app.auth.services import AccountLocked, confirm_password, locked_message, password_check
 from app.cases.forms import CaseFilterForm
 from app.cases.queries import regions_in_use
 from app.exports.csvfile import csv_response, download
 from app.exports.forms import ConfirmPasswordForm
 from app.exports.queries import REPORT_HEADERS, report_table
 from app.exports.services import export_cases
+from app.extensions import db
 from app.forms_base import form_status
 from app.reports.queries import report_rows
 from app.reports.routes import filter_form
@@ -80,8 +81,18 @@ def identified_csv():
         return _bad_filters(filter_form)
     form = ConfirmPasswordForm()
     if form.validate_on_submit():
-        if password_matches(current_user, form.password.data):
-            filters, user = filter_form.filters(), current_user._get_current_object()
+        user = current_user._get_current_object()
+        try:
+            with password_check(user.email, request.remote_addr, "export") as check:
+                db.session.commit()  # counted before it is hashed; nothing held while it is
+                confirmed = confirm_password(user, check, form.password.data)
+        except AccountLocked as lock:
+            confirmed = False
+            form.form_errors.append(locked_message(lock))
+        db.session.commit()  # a wrong password is counted and audited either way
+        if confirmed:
+            filters = filter_form.filters()
             return download(_dated("cases-identified"), export_cases(filters, user, True, by=user))
-        form.password.errors = [_("That is not your password.")]
+        if not form.form_errors:
+            form.password.errors = [_("That is not your password.")]
     return render_template("exports/identified.html", form=form), form_status(form)

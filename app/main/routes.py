@@ -9,10 +9,12 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
 from app.access import public
-from app.errors import BadInput
+from app.database import is_busy
+from app.errors import BadInput, Busy
 from app.extensions import db
 
 bp = Blueprint("main", __name__)
+BUSY_RETRY_AFTER = 5  # seconds: a lock or a hashing slot is usually free again by then
 log = logging.getLogger(__name__)
 
 
@@ -63,14 +65,30 @@ def handle_http_error(error: HTTPException):
     return render_error(error.code or 500, said)
 
 
+def _busy_page(text: str, retry_after: int):
+    response = render_template("errors/error.html", code=503, title=_("Busy, try again"), text=text)
+    return response, 503, {"Retry-After": str(retry_after)}
+
+
 def handle_database_down(error: Exception):
-    """The database cannot be reached (or is busy past the timeout): a page that says so and
-    when to try again — never a traceback. Nothing was saved."""
+    """The database cannot be reached, or is busy past the timeout: a page that says which, and
+    when to try again — never a traceback, never a "form out of date". Nothing was saved."""
     with suppress(sa.exc.SQLAlchemyError):
         db.session.rollback()
-    log.error("database unavailable: %s", type(error).__name__)
+    busy = is_busy(error)
+    log.error("database %s: %s", "busy" if busy else "unavailable", type(error).__name__)
+    retry_after = BUSY_RETRY_AFTER if busy else 30
     if request.endpoint == "main.healthz":
-        return jsonify(status="unavailable", database="unreachable"), 503, {"Retry-After": "30"}
+        state = "busy" if busy else "unreachable"
+        return jsonify(status="unavailable", database=state), 503, {"Retry-After": str(retry_after)}
+    if busy:
+        return _busy_page(
+            _(
+                "The database is busy with other changes right now. Nothing was saved. Wait a "
+                "few seconds and send the form again."
+            ),
+            retry_after,
+        )
     response = render_template(
         "errors/error.html",
         code=503,
@@ -80,7 +98,23 @@ def handle_database_down(error: Exception):
             "minute; if it lasts, tell your coordinator."
         ),
     )
-    return response, 503, {"Retry-After": "30"}
+    return response, 503, {"Retry-After": str(retry_after)}
+
+
+def handle_busy(error: Busy):
+    """Too many at once (e.g. a flood of logins takes every password-hashing slot): 503 "busy,
+    try again", with nothing done — a brief page, since a flood is answered with many."""
+    with suppress(sa.exc.SQLAlchemyError):
+        db.session.rollback()
+    response = render_template(
+        "errors/brief.html",
+        title=_("Busy, try again"),
+        text=_(
+            "Many people are logging in or confirming passwords at this moment. Nothing was "
+            "saved. Wait a few seconds and try again."
+        ),
+    )
+    return response, 503, {"Retry-After": str(error.retry_after)}
 
 
 def handle_unexpected_error(error: Exception):

@@ -46,9 +46,11 @@ def pct(value: float | None) -> str:
     return "—" if value is None else format_percent(value, "#,##0.#%")
 
 
-def filter_form() -> ReportFilterForm:
-    """The report filters from the URL, with the choices this database offers."""
-    users = all_users()
+def filter_form(visible_to=None) -> ReportFilterForm:
+    """The report filters from the URL, with the choices this database offers; over one
+    user's own cases (``visible_to``), the only volunteer to choose is that user: other
+    people's emails are not theirs to list."""
+    users = [visible_to] if visible_to is not None else all_users()
     form = ReportFilterForm(
         request.args,
         regions=regions_in_use(),
@@ -89,7 +91,7 @@ def _rate_text(row, label: str) -> str:
 
 def _dashboard(template: str, visible_to=None, **extra):
     today = date.today()
-    form = filter_form()
+    form = filter_form(visible_to)
     period, filters = form.period(), form.report_filters(visible_to=visible_to)
     rows, known = report_rows(period, filters)
     labels = {k: str(v) for k, v in CASE_TYPES.items()} | {"all": _("all case types")}
@@ -103,7 +105,7 @@ def _dashboard(template: str, visible_to=None, **extra):
         ),
         _("a year or more"),
     ]
-    emails = {u.id: u.email for u in all_users()}
+    emails = {u.id: u.email for u in ([visible_to] if visible_to is not None else all_users())}
     context = {
         "form": form,
         "rows": rows,

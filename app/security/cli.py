@@ -7,6 +7,8 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
+from app import models_base
+from app.auth.housekeeping import tidy
 from app.crypto import Keys, write_key_file
 from app.extensions import db
 from app.security.backup import backup, restore
@@ -51,17 +53,30 @@ def rotate_command() -> None:
 @retention_cli.command("run")
 @click.option("--dry-run", is_flag=True, help="Say how many clients would be erased.")
 def retention_command(dry_run: bool) -> None:
-    """Erase the identifying data the retention rule says is no longer to be kept."""
+    """Erase the identifying data the retention rule says is no longer to be kept; delete
+    ended and expired sessions and old login failures (e.g. nightly)."""
     count = run_retention(date.today(), by=None, dry_run=dry_run)
-    if count is None:
-        click.echo("Retention is off: an admin sets it on the retention page.")
-        return
     if dry_run:
         db.session.rollback()
-        click.echo(f"Dry run: {count} clients would have their identifying data erased.")
+        if count is None:
+            click.echo("Retention is off: an admin sets it on the retention page.")
+        else:
+            click.echo(f"Dry run: {count} clients would have their identifying data erased.")
         return
+    if count is None:
+        db.session.rollback()
+    else:
+        db.session.commit()
+    tidied = tidy(models_base.utcnow())
     db.session.commit()
-    click.echo(f"Erased the identifying data of {count} clients.")
+    if count is None:
+        click.echo("Retention is off: an admin sets it on the retention page.")
+    else:
+        click.echo(f"Erased the identifying data of {count} clients.")
+    click.echo(
+        f"Deleted {tidied['sessions']} ended or expired sessions and "
+        f"{tidied['login failures']} login failures older than a day."
+    )
 
 
 @click.command("backup")

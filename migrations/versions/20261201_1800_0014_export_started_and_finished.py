@@ -1,23 +1,21 @@
 """An export in the audit trail as two events: started (before its first byte) and finished.
 
 Revision ID: 0014
-Revises: 0011
+Revises: 0012
 Created: 2026-12-01
 """
 
 from alembic import op
 
 revision = "0014"
-down_revision = "0011"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
-OLD_ACTIONS = (
-    "action IN ('export', 'import', 'insert', 'update', 'delete', 'seed', 'duplicate_check')"
-)
+OLD_ACTIONS = "action IN ('export', 'import', 'insert', 'update', 'delete', 'seed', 'duplicate_check', 'refused', 'locked')"
 NEW_ACTIONS = (
     "action IN ('export', 'export_started', 'export_finished', 'import', 'insert', 'update', "
-    "'delete', 'seed', 'duplicate_check')"
+    "'delete', 'seed', 'duplicate_check', 'refused', 'locked')"
 )
 
 

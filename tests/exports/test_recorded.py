@@ -51,9 +51,18 @@ def test_every_export_is_recorded_started_and_finished_while_others_save(tmp_pat
         cases = [make.case(by=coordinator) for _ in range(5)]
         stop, failures, sizes = threading.Event(), [], []
 
-        def save_notes(n: int) -> None:
+        def logged_in():
             client = app.test_client()
             login(client, coordinator)
+            return client
+
+        # Logged in one after the other: logins at once would be told "busy" (password hashing
+        # is capped per worker), which is not what this test is about.
+        savers_in = [logged_in() for _ in range(SAVERS)]
+        exporters_in = [logged_in() for _ in range(3)]
+
+        def save_notes(n: int) -> None:
+            client = savers_in[n]
             page = f"/cases/{cases[n].reference}"
             while not stop.is_set():
                 note = {"kind": "note", "occurred_on": "2025-05-06", "body": "звонок"}
@@ -61,9 +70,8 @@ def test_every_export_is_recorded_started_and_finished_while_others_save(tmp_pat
                 if response.status_code != 302:
                     failures.append(f"note: {response.status_code}")
 
-        def export(count: int) -> None:
-            client = app.test_client()
-            login(client, coordinator)
+        def export(n: int, count: int) -> None:
+            client = exporters_in[n]
             for _ in range(count):
                 response = client.get("/exports/cases.csv")
                 body = response.get_data()
@@ -72,7 +80,7 @@ def test_every_export_is_recorded_started_and_finished_while_others_save(tmp_pat
                 sizes.append(body.count(b"\r\n"))
 
         savers = [threading.Thread(target=save_notes, args=(n,)) for n in range(SAVERS)]
-        exporters = [threading.Thread(target=export, args=(EXPORTS // 3,)) for _ in range(3)]
+        exporters = [threading.Thread(target=export, args=(n, EXPORTS // 3)) for n in range(3)]
         for thread in savers + exporters:
             thread.start()
         for thread in exporters:

@@ -176,6 +176,23 @@ def test_volunteers_get_their_own_summary_not_the_dashboard(client, make):
     )
 
 
+def test_a_volunteers_summary_names_no_one_else(client, make):
+    """The volunteer filter on /summary offers the volunteer alone: the staff's emails are not
+    theirs to list."""
+    volunteer, coordinator = make.user("volunteer"), make.user("coordinator")
+    others = [make.user(role) for role in ("volunteer", "coordinator", "admin")]
+    _decided(make, coordinator, 2, 0, assigned_to_id=volunteer.id)
+    _decided(make, coordinator, 1, 0, assigned_to_id=others[0].id)
+    login(client, volunteer)
+    page = client.get("/summary").text
+    assert volunteer.email in page
+    for other in (coordinator, *others):
+        assert other.email not in page
+    # Asking for someone else's cases shows nothing of theirs either.
+    page = client.get(f"/summary?volunteer={others[0].id}").text
+    assert others[0].email not in page and "3 decided" not in page
+
+
 def test_report_command(app, make):
     coordinator = make.user("coordinator")
     _decided(make, coordinator, 10, 0)

@@ -1,0 +1,69 @@
+"""Throwing away what can no longer be used: ended and expired sessions, wrong passwords too old
+to count. Run by ``flask retention run`` and, at most every ``HOUSEKEEPING_EVERY`` seconds per
+worker (5 minutes), after a response has been sent (so nobody waits for it)."""
+
+import logging
+import threading
+from datetime import datetime, timedelta
+
+from flask import Flask, Response, current_app
+from sqlalchemy.exc import OperationalError
+
+from app import models_base
+from app.auth.services import forget_old_failures
+from app.auth.sessions import purge_sessions
+from app.extensions import db
+
+log = logging.getLogger(__name__)
+
+
+def tidy(now: datetime) -> dict[str, int]:
+    """Delete ended and expired sessions and failures older than a day; how many of each. The
+    caller commits."""
+    return {"sessions": purge_sessions(now), "login failures": forget_old_failures(now)}
+
+
+class _Schedule:
+    """When this worker last tidied; one thread at a time claims the next turn."""
+
+    def __init__(self, every: timedelta) -> None:
+        self.lock = threading.Lock()
+        self.every = every
+        self.last: datetime | None = None
+
+    def claim(self, now: datetime) -> bool:
+        with self.lock:
+            if self.last is not None and now - self.last < self.every:
+                return False
+            self.last = now
+            return True
+
+
+_SCHEDULE = "huquq.housekeeping"
+
+
+def after_response_when_due(response: Response) -> Response:
+    """after_request: when this worker has not tidied for ``HOUSEKEEPING_EVERY`` seconds, tidy
+    once the response is sent, in an app context and a transaction of its own. (None: never;
+    the tests call it when they mean to.)"""
+    every = current_app.config["HOUSEKEEPING_EVERY"]
+    if every is None:
+        return response
+    schedule = current_app.extensions.setdefault(_SCHEDULE, _Schedule(timedelta(seconds=every)))
+    if schedule.claim(models_base.utcnow()):
+        app = current_app._get_current_object()
+        response.call_on_close(lambda: _tidy_in(app))
+    return response
+
+
+def _tidy_in(app: Flask) -> None:
+    with app.app_context():
+        try:
+            done = tidy(models_base.utcnow())
+            db.session.commit()
+        except OperationalError as error:  # busy or down: the next turn will do it
+            db.session.rollback()
+            log.warning("housekeeping skipped: %s", type(error.orig).__name__)
+            return
+        if any(done.values()):
+            log.info("housekeeping: deleted %s", done)
