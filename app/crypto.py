@@ -31,6 +31,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from flask import current_app, g, has_app_context
 from sqlalchemy.orm import object_session
 
+from app.errors import ErasedRecord
 from app.extensions import db
 
 log = logging.getLogger(__name__)
@@ -246,7 +247,7 @@ class Sealed:
         with _no_autoflush(obj):
             key = obj.sealing_key()
             if key is None and value is not None:
-                raise KeyError_("this record's data key was erased; it cannot hold personal data")
+                raise ErasedRecord(self.name)
             sealed = seal(key, value, obj.seal_context(self.name)) if value is not None else None
         setattr(obj, self.column_attr, sealed)
 

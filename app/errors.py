@@ -1,5 +1,6 @@
 """Errors that services raise and routes and commands turn into messages for people."""
 
+from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import BadRequest
 
 
@@ -13,6 +14,17 @@ class RuleViolation(ValueError):
         super().__init__(message)
         self.message = message
         self.field = field
+
+
+class ErasedRecord(RuleViolation):
+    """Text was given for a record whose client's data was erased (retention): there is no key
+    to seal it with any more, and nothing that may name the person is kept in clear."""
+
+    def __init__(self, field: str) -> None:
+        super().__init__(
+            _l("This client's data was erased: the case can no longer hold text about them."),
+            field=field,
+        )
 
 
 class EditConflict(Exception):

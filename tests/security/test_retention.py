@@ -12,7 +12,7 @@ from app.audit.queries import shown_changes
 from app.clients.models import Client, ClientIndex
 from app.extensions import db
 from app.reports.queries import Filters, Period, report_rows
-from tests.helpers import login, submit
+from tests.helpers import csrf_field, login, row_counts, submit
 
 TODAY = date.today()
 
@@ -153,3 +153,34 @@ def test_an_erased_client_page_says_so(client, make, app, people):
     case_page = client.get(f"/cases/{reference}")
     assert case_page.status_code == 200 and "Шералиев" not in case_page.text
     assert "Школа № 1234" not in case_page.text and "(sealed)" in case_page.text
+
+
+def test_text_typed_for_an_erased_client_is_refused_beside_its_field(client, make, app, people):
+    """No key is left to seal it with: the form says so, in the person's language, and nothing
+    is written (it used to be a 500)."""
+    old = people[0]
+    _set_days(app, 365)
+    app.test_cli_runner().invoke(args=["retention", "run"])
+    coordinator = make.user("coordinator")
+    login(client, coordinator)
+    client.post("/language", data={**csrf_field(client.get("/cases").text), "locale": "ru"})
+    page = client.get(f"/clients/{old.pseudonym}").text
+    reference = re.search(r"/cases/(HQ-[0-9A-Z-]+)", page).group(1)
+    before = row_counts(app)
+    edit = f"/cases/{reference}/edit"
+    form = client.get(edit).text
+    version = re.search(r'name="version"[^>]*value="(\d+)"', form).group(1)
+    fields = {
+        "case_type": "school_refusal",
+        "opened_on": (TODAY - timedelta(days=900)).isoformat(),
+        "region": "Москва",
+        "school_name": "Школа № 77",
+        "version": version,
+    }
+    response = submit(client, edit, fields)
+    assert response.status_code == 422
+    assert "Данные заявителя удалены" in response.text
+    note = {"kind": "note", "occurred_on": TODAY.isoformat(), "body": "позвонил Шералиев"}
+    response = submit(client, f"/cases/{reference}", note, action=f"/cases/{reference}/entries")
+    assert response.status_code == 422 and "Данные заявителя удалены" in response.text
+    assert row_counts(app) == before
