@@ -3,6 +3,8 @@
 import queue
 import threading
 from collections.abc import Iterator
+from decimal import Decimal
+from fractions import Fraction
 from itertools import chain
 from operator import itemgetter
 
@@ -17,7 +19,7 @@ from app.clients.models import Client
 from app.crypto import Opener
 from app.exports.csvfile import field, plain
 from app.extensions import db
-from app.reports.metrics import Summary
+from app.reports.metrics import Summary, rounded
 from app.reports.queries import Period
 
 REPORT_HEADERS = (
@@ -42,8 +44,9 @@ REPORT_HEADERS = (
 )
 
 
-def _rate(value: float | None) -> str | None:
-    return None if value is None else f"{value:.4f}"
+def _rate(value: Fraction | Decimal | float | None) -> str | None:
+    """SPEC: four decimals, rounded half up from the exact value."""
+    return None if value is None else f"{rounded(value, 4):.4f}"
 
 
 def report_table(period: Period, rows: list[Summary], benchmarks: dict) -> list[tuple]:

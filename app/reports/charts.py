@@ -5,6 +5,7 @@ the same numbers beside it. Colours come from classes in app.css, since the page
 Content-Security-Policy allows no inline style.
 """
 
+from fractions import Fraction
 from itertools import count
 
 from markupsafe import Markup, escape
@@ -37,8 +38,8 @@ def _svg(height: int, title: str, description: str, body: list[str]) -> Markup:
     )
 
 
-def _x(rate: float) -> float:
-    return LABEL + rate * (WIDTH - LABEL - 20)
+def _x(rate: Fraction | float) -> float:
+    return LABEL + float(rate) * (WIDTH - LABEL - 20)
 
 
 def rate_chart(

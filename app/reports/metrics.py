@@ -9,7 +9,9 @@
 """
 
 from dataclasses import dataclass, fields
-from math import sqrt
+from decimal import Decimal
+from fractions import Fraction
+from math import floor, sqrt
 
 Z95 = 1.959964
 MIN_DECIDED = 10
@@ -41,16 +43,24 @@ class Counts:
         )
 
 
-def _share(part: int, whole: int) -> float | None:
-    return part / whole if whole else None
+def _share(part: int, whole: int) -> Fraction | None:
+    return Fraction(part, whole) if whole else None
 
 
-def success_rate(counts: Counts) -> float | None:
+def rounded(value: Fraction | Decimal | float, places: int) -> Decimal:
+    """``value`` to ``places`` decimals, a half rounded up, from its exact value (a rate is a
+    fraction of counts: 29/32 = 0.90625 → 0.9063, where a float's half-to-even gives 0.9062).
+    Rates and bounds are never negative."""
+    units = floor(Fraction(value) * 10**places + Fraction(1, 2))
+    return Decimal(units).scaleb(-places)
+
+
+def success_rate(counts: Counts) -> Fraction | None:
     """(success + partial) / decided; None when nothing was decided."""
     return _share(counts.successful, counts.decided)
 
 
-def strict_rate(counts: Counts) -> float | None:
+def strict_rate(counts: Counts) -> Fraction | None:
     """success / decided; None when nothing was decided."""
     return _share(counts.success, counts.decided)
 
@@ -91,8 +101,8 @@ class Summary:
 
     key: str
     counts: Counts
-    rate: float | None
-    strict: float | None
+    rate: Fraction | None  # exact, so that rounding starts from the true value
+    strict: Fraction | None
     interval: tuple[float, float] | None
     benchmark_low: float | None
     benchmark_high: float | None

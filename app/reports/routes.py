@@ -1,4 +1,5 @@
 from datetime import date, timedelta
+from fractions import Fraction
 from itertools import pairwise
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -19,7 +20,7 @@ from app.forms_base import form_status, show_refusal
 from app.reports import charts
 from app.reports.context import FIGURES
 from app.reports.forms import BenchmarkForm, ReportFilterForm
-from app.reports.metrics import MIN_DECIDED
+from app.reports.metrics import MIN_DECIDED, rounded
 from app.reports.models import Benchmark
 from app.reports.queries import (
     AGE_BUCKETS,
@@ -41,9 +42,10 @@ def num(value: int) -> str:
 
 
 @bp.app_template_filter("pct")
-def pct(value: float | None) -> str:
-    """A rate as a percentage in the interface language, to a tenth at most ("86%", "90.2 %")."""
-    return "—" if value is None else format_percent(value, "#,##0.#%")
+def pct(value: Fraction | float | None) -> str:
+    """A rate as a percentage in the interface language, to a tenth at most, a half rounded up
+    ("86%", "90.2 %"; 92.25% → "92.3%")."""
+    return "—" if value is None else format_percent(rounded(value, 3), "#,##0.#%")
 
 
 def filter_form(visible_to=None) -> ReportFilterForm:

@@ -1,5 +1,8 @@
 """The success-rate maths against values worked out by hand."""
 
+from decimal import Decimal
+from fractions import Fraction
+
 import pytest
 
 from app.reports.metrics import (
@@ -10,6 +13,7 @@ from app.reports.metrics import (
     NO_BENCHMARK,
     Counts,
     compare,
+    rounded,
     strict_rate,
     success_rate,
     summarise,
@@ -37,7 +41,7 @@ def test_rates_of_nothing_decided_are_empty():
 
 def test_partial_counts_as_success_but_not_in_the_strict_rate():
     c = counts(success=6, partial=2, failure=2, withdrawn=5)
-    assert success_rate(c) == 0.8 and strict_rate(c) == 0.6
+    assert success_rate(c) == Fraction(4, 5) and strict_rate(c) == Fraction(3, 5)
 
 
 # Worked out from the other algebraic form of the Wilson interval,
@@ -90,7 +94,7 @@ def test_summaries_at_nine_and_ten_decided():
     ten = summarise("deportation_challenge", counts(success=9, failure=1), (0.9, 0.9))
     assert (nine.comparison, nine.shows_rate) == (INSUFFICIENT, False)
     assert (ten.comparison, ten.shows_rate) == (CONSISTENT, True)
-    assert ten.rate == 0.9 and ten.interval == pytest.approx((0.595850, 0.982124), abs=1e-5)
+    assert ten.rate == Fraction(9, 10) and ten.interval == pytest.approx((0.595850, 0.982124), abs=1e-5)
 
 
 def test_all_failures_against_school_benchmark_is_below():
@@ -106,3 +110,19 @@ def test_the_all_row_has_no_benchmark():
 def test_counts_add_up_field_by_field():
     total = counts(success=1, partial=2) + counts(failure=3, withdrawn=4)
     assert total == counts(success=1, partial=2, failure=3, withdrawn=4)
+
+
+@pytest.mark.parametrize(
+    ("value", "places", "expected"),
+    [
+        (Fraction(29, 32), 4, "0.9063"),  # 0.90625
+        (Fraction(2469, 20000), 4, "0.1235"),  # 0.12345: no float holds it exactly
+        (Fraction(1, 3), 4, "0.3333"),
+        (Fraction(0), 4, "0.0000"),
+        (Fraction(1), 4, "1.0000"),
+        (Decimal("0.35"), 4, "0.3500"),
+        (Fraction(369, 400), 3, "0.923"),  # 0.9225, a percentage to a tenth
+    ],
+)
+def test_rounding_is_half_up_from_the_exact_value(value, places, expected):
+    assert f"{rounded(value, places):.{places}f}" == expected

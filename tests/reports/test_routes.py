@@ -128,6 +128,16 @@ def test_report_csv_is_spec_exactly(client, coordinator, make):
     assert rows["all"]["comparison"] == "no benchmark"
 
 
+def test_report_rates_are_rounded_half_up_from_the_exact_value(client, coordinator, make):
+    # 29 of 32 is 0.90625 exactly: half to even (a float's format) would write 0.9062.
+    _decided(make, coordinator, 29, 3)
+    rows = {r["case_type"]: r for r in _csv(client.get("/exports/report.csv?from=2025-01-01"))}
+    assert rows["deportation_challenge"]["success_rate"] == "0.9063"
+    assert rows["all"]["strict_rate"] == "0.9063"
+    # 90.625% shown to a tenth: 90.6%.
+    assert "Our rate, 90.6%" in client.get("/dashboard?from=2025-01-01").text
+
+
 def test_csv_gives_what_the_dashboard_shows(client, coordinator, make):
     _decided(make, coordinator, 11, 2, region="Москва")
     query = "from=2025-01-01&region=%D0%9C%D0%BE%D1%81%D0%BA%D0%B2%D0%B0"
