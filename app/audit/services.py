@@ -49,6 +49,30 @@ def record_event(action: str, entity: str, changes: dict, entity_id: int | None 
     return db.session.execute(sa.insert(table).values(row).returning(table.c.id)).scalar_one()
 
 
+def insert_changes(model, values: dict) -> dict:
+    """What the trail records for a new row of ``model`` whose columns (by column name) hold
+    ``values``: exactly what the ORM's own hook records, for a writer that inserts many rows
+    at once without the ORM (app/imports/bulk.py)."""
+    skipped = ALWAYS_SKIPPED | getattr(model, "__audit_skip__", frozenset())
+    redacted = getattr(model, "__audit_redact__", frozenset())
+    changes = {}
+    for attr in inspect(model).column_attrs:
+        value = values.get(_name(attr))
+        if attr.key not in skipped and value is not None:
+            changes[_name(attr)] = [None, REDACTED if attr.key in redacted else _plain(value)]
+    return changes
+
+
+def change(old, new) -> list:
+    """A changed field as the trail records it: [old, new], sealed values kept sealed."""
+    return [_plain(old), _plain(new)]
+
+
+def event_row(action: str, entity: str, entity_id, case_id, changes: dict) -> dict:
+    """An audit event as a row to insert (with others, in bulk), by the declared actor."""
+    return _row(db.session, action, entity, entity_id, case_id, changes)
+
+
 def _is_audited(obj) -> bool:
     return getattr(type(obj), "__audited__", False)
 

@@ -14,16 +14,14 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from app.audit.services import acting, record_event
 from app.auth.models import User
 from app.cases.models import CASE_TYPES, NAME_MAX, OUTCOMES, SUMMARY_MAX, Case, Deadline
-from app.cases.services import add_deadline, close_case, open_case, reopen_case, update_case
 from app.clients.countries import CODES
 from app.clients.matching import same_name_key
 from app.clients.models import Client, ClientIndex
-from app.clients.services import create_client, update_client
 from app.crypto import Opener, blind
 from app.extensions import db
+from app.imports.bulk import apply_in_bulk
 from app.imports.reading import FileProblem, records
 
 REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,15}")
@@ -40,7 +38,6 @@ CASE_VALUES = (
     "next_deadline",
 )
 CHUNK = 2000  # values per IN (...): well under every database's limit
-PROGRESS_EVERY = 200
 
 
 @dataclass
@@ -346,27 +343,15 @@ def _resolve(plan: ImportPlan) -> None:
         row.action = "update" if row.changes else "unchanged"
 
 
-def apply_import(plan: ImportPlan, by: User | None) -> Generator[int, None, dict]:
-    """Carry out a checked plan: yields how many rows are done every ``PROGRESS_EVERY`` rows
-    and returns the totals. The caller commits, or rolls back on any error."""
+def apply_import(
+    plan: ImportPlan, by: User | None, timings: dict | None = None
+) -> Generator[int, None, dict]:
+    """Carry out a checked plan: yields how many rows are prepared every ``PROGRESS_EVERY``
+    rows, then writes them all in one short transaction of its own (committed there; see
+    app/imports/bulk.py) and returns the totals. Nothing is written on any error."""
     if not plan.ok:
         raise ValueError("a plan with errors cannot be applied")
-    acting(by)
-    clients: dict[tuple, Client] = {}
-    for done, row in enumerate(plan.rows, start=1):
-        if row.action != "unchanged":
-            _apply_row(row, clients, by)
-        if done % PROGRESS_EVERY == 0:
-            yield done
-    totals = {
-        "created": plan.count("create"),
-        "updated": plan.count("update"),
-        "unchanged": plan.count("unchanged"),
-        "new_clients": len(clients),
-    }
-    acting(by)
-    record_event("import", "cases", {key: [None, n] for key, n in totals.items()})
-    return totals
+    return (yield from apply_in_bulk(plan, by, timings))
 
 
 def run_import(plan: ImportPlan, by: User | None) -> dict:
@@ -377,41 +362,3 @@ def run_import(plan: ImportPlan, by: User | None) -> dict:
             next(steps)
         except StopIteration as finished:
             return finished.value
-
-
-def _client(row: PlannedRow, clients: dict, by) -> Client:
-    if row.client_id is not None:
-        client = db.session.get(Client, row.client_id)
-        if row.citizenship != client.citizenship:
-            update_client(client, {"citizenship": row.citizenship}, by=by)
-        return client
-    key = (same_name_key(row.client_name), row.citizenship)
-    if key not in clients:
-        clients[key] = create_client(
-            {"full_name": row.client_name, "citizenship": row.citizenship}, by=by
-        )
-    return clients[key]
-
-
-def _apply_row(row: PlannedRow, clients: dict, by) -> None:
-    values = row.values
-    client = _client(row, clients, by)
-    fields = {
-        k: values[k] for k in ("case_type", "opened_on", "region", "summary", "assigned_to_id")
-    }
-    if row.action == "create":
-        case = open_case(client, {**fields, "reference": row.reference}, by=by)
-    else:
-        case = db.session.get(Case, row.case_id)
-        if not case.is_open and (case.outcome, case.closed_on) != (
-            values["outcome"],
-            values["closed_on"],
-        ):
-            reopen_case(case, by=by, note=_("Changed by a CSV import."))
-        if case.client_id != client.id:  # the row names another client: sealed with their key
-            case.reseal_for(client)
-        update_case(case, fields, by=by)
-    if values["outcome"] and case.is_open:
-        close_case(case, values["outcome"], values["closed_on"], by=by)
-    if values["next_deadline"] and (row.action == "create" or "next_deadline" in row.changes):
-        add_deadline(case, values["next_deadline"], _("Next deadline (imported)"), by=by)
