@@ -11,6 +11,7 @@ without the ORM seeing each one.
 import base64
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 
 import sqlalchemy as sa
 from flask import has_request_context
@@ -53,14 +54,24 @@ def insert_changes(model, values: dict) -> dict:
     """What the trail records for a new row of ``model`` whose columns (by column name) hold
     ``values``: exactly what the ORM's own hook records, for a writer that inserts many rows
     at once without the ORM (app/imports/bulk.py)."""
+    changes = {}
+    for name, is_redacted in _recorded_columns(model):
+        value = values.get(name)
+        if value is not None:
+            changes[name] = [None, REDACTED if is_redacted else _plain(value)]
+    return changes
+
+
+@lru_cache(maxsize=None)
+def _recorded_columns(model) -> tuple[tuple[str, bool], ...]:
+    """(column name, redacted?) of every column of ``model`` the trail records."""
     skipped = ALWAYS_SKIPPED | getattr(model, "__audit_skip__", frozenset())
     redacted = getattr(model, "__audit_redact__", frozenset())
-    changes = {}
-    for attr in inspect(model).column_attrs:
-        value = values.get(_name(attr))
-        if attr.key not in skipped and value is not None:
-            changes[_name(attr)] = [None, REDACTED if attr.key in redacted else _plain(value)]
-    return changes
+    return tuple(
+        (_name(attr), attr.key in redacted)
+        for attr in inspect(model).column_attrs
+        if attr.key not in skipped
+    )
 
 
 def change(old, new) -> list:

@@ -28,7 +28,6 @@ from app.audit.services import acting, change, event_row, insert_changes
 from app.cases.models import TYPE_FIELDS, Case, Deadline, TimelineEntry
 from app.cases.queries import active_rules, work_calendar
 from app.cases.terms import term_end
-from app.clients.matching import same_name_key
 from app.clients.models import Client, ClientIndex
 from app.clients.services import search_digests
 from app.crypto import new_data_key, seal, unseal, unwrap, wrap
@@ -79,6 +78,7 @@ class Batch:
         self.events: list[dict] = []  # audit rows; "changes" may hold New ids
         self.case_updates: dict[int, dict] = {}  # case id → its final values, seen version
         self.updates = {"clients": {}, "timeline_entries": {}, "deadlines": {}}  # id → values
+        self.template = None
 
     def add(self, table: str, row: dict) -> New:
         new = New(table)
@@ -87,7 +87,18 @@ class Batch:
         return new
 
     def event(self, action: str, entity: str, entity_id, case_id, changes: dict) -> None:
-        self.events.append(event_row(action, entity, entity_id, case_id, changes))
+        if self.template is None:  # who, when and how: the same for every event of the import
+            self.template = event_row(action, entity, None, None, {})
+        self.events.append(
+            {
+                **self.template,
+                "action": action,
+                "entity": entity,
+                "entity_id": entity_id,
+                "case_id": case_id,
+                "changes": changes,
+            }
+        )
 
 
 class _Keys:
@@ -178,7 +189,7 @@ class _Preparation:
                 self.batch.updates["clients"][client["id"]] = client
             key = self.keys.existing(client["id"], client["data_key"], client["pseudonym"])
             return client["id"], key
-        name_key = (same_name_key(row.client_name), row.citizenship)
+        name_key = (row.name_key, row.citizenship)
         if name_key not in self.new_clients:
             self.new_clients[name_key] = self._new_client(row.client_name, row.citizenship)
         made = self.new_clients[name_key]
@@ -468,16 +479,24 @@ def apply_in_bulk(plan, by, timings: dict | None = None) -> Generator[int, None,
     }
     connection = db.session.connection()
     postgres = connection.dialect.name == "postgresql"
-    if postgres:  # ids from the sequences, before the write: nobody waits for this
-        _take_ids(batch, connection)
-        rows = _final_rows(batch)
+    # Ids first, and every row as it will be written: PostgreSQL's from the sequences; on
+    # SQLite the next free ones, taken again (before the write lock) until no one else's
+    # insert came in between, and checked once more with the lock held.
+    numbered = _take_ids(batch, connection)
+    rows = _final_rows(batch, postgres)
+    for _attempt in range(3):
+        if postgres or _last_ids(batch, connection) == numbered:
+            break
+        numbered = _take_ids(batch, connection)
+        rows = _final_rows(batch, postgres)
+    db.session.commit()  # the reading ends before the writing begins
     prepared = time.perf_counter()
     with writing():
         connection = db.session.connection()
         _check_versions(batch, connection, postgres)
-        if not postgres:  # SQLite's next ids are known only with the write lock held
+        if not postgres and _last_ids(batch, connection) != numbered:
             _take_ids(batch, connection)
-            rows = _final_rows(batch)
+            rows = _final_rows(batch, postgres)
         _write(batch, rows, connection, postgres)
         acting(by)
         db.session.execute(
@@ -491,11 +510,23 @@ def apply_in_bulk(plan, by, timings: dict | None = None) -> Generator[int, None,
     return totals
 
 
-def _take_ids(batch: Batch, connection) -> None:
+def _last_ids(batch: Batch, connection) -> dict[str, int]:
+    """The largest id of each table the import adds rows to (SQLite gives the next ones)."""
+    return {
+        table: connection.execute(sa.text(f"SELECT coalesce(max(id), 0) FROM {table}")).scalar()
+        for table, rows in batch.new.items()
+        if rows
+    }
+
+
+def _take_ids(batch: Batch, connection) -> dict[str, int] | None:
+    """Give every new row its id; on SQLite, the largest ids they follow."""
+    postgres = connection.dialect.name == "postgresql"
+    last = None if postgres else _last_ids(batch, connection)
     for table, rows in batch.new.items():
         if not rows:
             continue
-        if connection.dialect.name == "postgresql":
+        if postgres:
             ids = sorted(
                 connection.execute(
                     sa.text(
@@ -506,29 +537,52 @@ def _take_ids(batch: Batch, connection) -> None:
                 ).scalars()
             )
         else:
-            last = connection.execute(sa.text(f"SELECT coalesce(max(id), 0) FROM {table}")).scalar()
-            ids = range(last + 1, last + 1 + len(rows))
+            ids = range(last[table] + 1, last[table] + 1 + len(rows))
         for (new, _row), new_id in zip(rows, ids, strict=True):
             new.id = new_id
+    return last
 
 
-def _final_rows(batch: Batch) -> dict[str, tuple[list[str], list[tuple]]]:
+def _converters(table: str, postgres: bool, now) -> list:
+    """For each column of ``table``, how a prepared value becomes the value written."""
+    stamp = now if postgres else _sqlite(now)
+    converters = []
+    for column in db.metadata.tables[table].c:
+        if column.name in ("created_at", "updated_at"):
+            converters.append(lambda _value, stamp=stamp: stamp)
+        elif column.name in ("id", "client_id", "case_id"):
+            converters.append(_id)
+        elif not postgres and isinstance(column.type, sa.Date | sa.Boolean):
+            converters.append(_sqlite)
+        else:
+            converters.append(None)
+    return converters
+
+
+def _final_rows(batch: Batch, postgres: bool) -> dict[str, tuple[list[str], list[tuple]]]:
     """Each table's columns and rows as tuples, ids filled in, audit changes as JSON text."""
     now = models_base.utcnow()
-    stamps = {"created_at": now, "updated_at": now}
     out = {}
     for table, rows in batch.new.items():
         columns = list(db.metadata.tables[table].c.keys())
+        spec = list(zip(columns, _converters(table, postgres, now), strict=True))
         out[table] = (
             columns,
             [
-                tuple(_id(row.get(c)) if c not in stamps else stamps[c] for c in columns)
+                tuple(convert(row.get(c)) if convert else row.get(c) for c, convert in spec)
                 for _new, row in rows
             ],
         )
     out["client_index"] = (
         ["client_id", "kind", "digest"],
-        [(_id(r["client_id"]), r["kind"], r["digest"]) for r in batch.index],
+        [
+            (
+                r["client_id"].id if isinstance(r["client_id"], New) else r["client_id"],
+                r["kind"],
+                r["digest"],
+            )
+            for r in batch.index
+        ],
     )
     columns = [
         "occurred_at",
@@ -540,18 +594,19 @@ def _final_rows(batch: Batch) -> dict[str, tuple[list[str], list[tuple]]]:
         "case_id",
         "changes",
     ]
+    dumps = json.JSONEncoder(default=_id).encode
     out["audit_events"] = (
         columns,
         [
             (
-                e["occurred_at"],
+                e["occurred_at"] if postgres else _sqlite(e["occurred_at"]),
                 e["actor_id"],
                 e["via"],
                 e["action"],
                 e["entity"],
                 _id(e["entity_id"]),
                 _id(e["case_id"]),
-                json.dumps(e["changes"], default=_id),
+                dumps(e["changes"]),
             )
             for e in batch.events
         ],
@@ -584,6 +639,8 @@ def _sqlite(value):
         return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
     if isinstance(value, date):
         return value.isoformat()
+    if value is None:
+        return None
     if isinstance(value, bool):
         return int(value)
     return value
@@ -613,7 +670,7 @@ def _write(batch: Batch, rows: dict, connection, postgres: bool) -> None:
         else:
             connection.exec_driver_sql(
                 f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-                [tuple(_sqlite(v) for v in value) for value in values],
+                values,
             )
     cases = Case.__table__
     if batch.case_updates:
@@ -630,7 +687,10 @@ def _write(batch: Batch, rows: dict, connection, postgres: bool) -> None:
             [
                 {
                     "_id": i,
-                    **{f"_{c}": (now if c == "updated_at" else _id(u["values"][c])) for c in columns},
+                    **{
+                        f"_{c}": (now if c == "updated_at" else _id(u["values"][c]))
+                        for c in columns
+                    },
                 }
                 for i, u in batch.case_updates.items()
             ],

@@ -4,7 +4,6 @@ is), which a dry run shows and applying carries out, in one transaction, through
 service functions the forms use, so the rules and the audit trail hold for imports too."""
 
 import re
-import unicodedata
 from collections.abc import Generator, Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -50,6 +49,7 @@ class PlannedRow:
     action: str = "create"  # create, update or unchanged
     case_id: int | None = None
     client_id: int | None = None  # an existing client, or None: a new one
+    name_key: str | None = None  # same_name_key of client_name (not a pseudonym code)
     changes: list[str] = field(default_factory=list)
 
 
@@ -69,7 +69,7 @@ class ImportPlan:
     def new_clients(self) -> int:
         return len(
             {
-                (same_name_key(r.client_name), r.citizenship)
+                (r.name_key, r.citizenship)
                 for r in self.rows
                 if r.client_id is None and r.action != "unchanged"
             }
@@ -104,8 +104,13 @@ def _date(cells: dict, name: str, problems: list, number: int, past: bool = True
     return value
 
 
+# Unicode's control characters (category Cc: U+0000–U+001F, U+007F–U+009F) but tab and line
+# breaks.
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
 def _has_control(text: str) -> bool:
-    return any(unicodedata.category(c) == "Cc" and c not in "\t\r\n" for c in text)
+    return CONTROL.search(text) is not None
 
 
 def _check_codes(number: int, cells: dict, problems: list) -> None:
@@ -291,11 +296,9 @@ def _resolve(plan: ImportPlan) -> None:
         row.pseudonym: row
         for row in _lookup(Client.pseudonym, codes, Client.pseudonym, Client.id, Client.citizenship)
     }
-    digest_of = {
-        r.client_name: blind("fullname", same_name_key(r.client_name))
-        for r in plan.rows
-        if r.client_name not in codes
-    }
+    key_of = {r.client_name: None for r in plan.rows if r.client_name not in codes}
+    key_of = {name: same_name_key(name) for name in key_of}
+    digest_of = {name: blind("fullname", key) for name, key in key_of.items()}
     by_name: dict[tuple, int] = {}
     for chunk in _chunks(set(digest_of.values())):
         query = (
@@ -328,6 +331,7 @@ def _resolve(plan: ImportPlan) -> None:
             row.client_id = by_code[row.client_name].id
         existing = cases.get(row.reference)
         if row.client_name not in codes:
+            row.name_key = key_of[row.client_name]
             key = (digest_of[row.client_name], row.citizenship)
             # Several clients may share a name: the case's own client, if it is one of them.
             same = existing is not None and (existing.name_digest, existing.citizenship) == key
