@@ -623,7 +623,7 @@ def _check_versions(batch: Batch, connection, postgres: bool) -> None:
             table.c.id.in_(ids[start : start + CHUNK])
         )
         if postgres:
-            query = query.with_for_update()
+            query = query.with_for_update(key_share=True)  # notes may still be added
         for case_id, version in connection.execute(query):
             if version != batch.case_updates[case_id]["seen"]:
                 raise CasesChanged(
