@@ -5,6 +5,7 @@ of 9). Served by gunicorn as in production (gthread, 2 workers × 8 threads), on
 PostgreSQL. And a save that cannot get the lock in time is answered 503 "busy, try again"
 with Retry-After, never a 400 "form out of date" or a 500."""
 
+import codecs
 import os
 import re
 import threading
@@ -78,14 +79,15 @@ def _served(backend: str, folder) -> dict:
     return env
 
 
-def _apply(person: Person, token: dict, lines: list) -> None:
-    """The import applied, its progress page read line by line as it arrives."""
+def _apply(person: Person, token: dict, parts: list) -> None:
+    """The import applied, its progress page read as it arrives."""
     request = urllib.request.Request(
         person.base + "/imports/apply", urllib.parse.urlencode(token).encode()
     )
+    decoder = codecs.getincrementaldecoder("utf-8")()
     with person.opener.open(request, timeout=600) as response:
-        for line in response:
-            lines.append((time.monotonic(), line.decode()))
+        while chunk := response.read1(1 << 16):
+            parts.append((time.monotonic(), decoder.decode(chunk)))
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
