@@ -5,13 +5,12 @@ import random
 import time
 from datetime import date, timedelta
 
-import sqlalchemy as sa
-
 from app.auth.services import create_user
+from app.exports.queries import CASE_HEADERS
 from app.extensions import db
 from app.imports.services import apply_import, plan_import
 
-HEADER = "reference,case_type,opened_on,region,client_name,citizenship,assigned_to,outcome,closed_on,next_deadline,summary"
+HEADER = ",".join(CASE_HEADERS)
 TYPES = ("deportation_challenge", "school_refusal", "registry_error", "forced_labour", "other")
 SURNAMES = ("Каримов", "Рахимов", "Юсупов", "Назаров", "Саидов", "Алиев", "Турсунов", "Исмоилов")
 GIVEN = ("Алишер", "Шерзод", "Далер", "Бахтиёр", "Фарход", "Рустам", "Нодир", "Улугбек")
@@ -32,7 +31,7 @@ def import_file(rows: int, seed: int = 15) -> bytes:
         closed = rng.random() < 0.33
         outcome = rng.choice(OUTCOMES) if closed else ""
         closed_on = (opened + timedelta(days=rng.randrange(1, 60))).isoformat() if closed else ""
-        deadline = "2030-01-%02d" % rng.randrange(1, 29) if rng.random() < 0.33 else ""
+        deadline = f"2030-01-{rng.randrange(1, 29):02d}" if rng.random() < 0.33 else ""
         summary = f"Дело {n}: протокол по ст. 18.8 КоАП; обжалование; звонил {rng.randrange(9)} раз"
         lines.append(
             f",{rng.choice(TYPES)},{opened},{rng.choice(REGIONS)},{name},UZ,{EMAIL},"
@@ -75,7 +74,9 @@ def _raw_executemany() -> float:
     connection = db.session.connection()
     rows = connection.exec_driver_sql("SELECT * FROM cases").all()
     columns = list(rows[0]._fields)
-    connection.exec_driver_sql("CREATE TEMPORARY TABLE bench_cases AS SELECT * FROM cases WHERE 1 = 0")
+    connection.exec_driver_sql(
+        "CREATE TEMPORARY TABLE bench_cases AS SELECT * FROM cases WHERE 1 = 0"
+    )
     marks = ", ".join(["?" if connection.dialect.name == "sqlite" else "%s"] * len(columns))
     cursor = connection.connection.driver_connection.cursor()
     start = time.perf_counter()

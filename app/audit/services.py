@@ -11,7 +11,7 @@ without the ORM seeing each one.
 import base64
 from datetime import date, datetime
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache
 
 import sqlalchemy as sa
 from flask import has_request_context
@@ -62,7 +62,7 @@ def insert_changes(model, values: dict) -> dict:
     return changes
 
 
-@lru_cache(maxsize=None)
+@cache
 def _recorded_columns(model) -> tuple[tuple[str, bool], ...]:
     """(column name, redacted?) of every column of ``model`` the trail records."""
     skipped = ALWAYS_SKIPPED | getattr(model, "__audit_skip__", frozenset())

@@ -19,7 +19,6 @@ from collections.abc import Generator
 from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
-from flask import has_request_context
 from flask_babel import gettext as _
 
 from app import models_base
@@ -28,7 +27,7 @@ from app.audit.services import acting, change, event_row, insert_changes
 from app.cases.models import TYPE_FIELDS, Case, Deadline, TimelineEntry
 from app.cases.queries import active_rules, work_calendar
 from app.cases.terms import term_end
-from app.clients.models import Client, ClientIndex
+from app.clients.models import Client
 from app.clients.services import search_digests
 from app.crypto import new_data_key, seal, unseal, unwrap, wrap
 from app.database import begin_reading, writing
@@ -59,7 +58,7 @@ class New:
     """The row an import adds to ``table``: its id is known once ids are taken for the write
     (PostgreSQL's sequences before it, SQLite's next free ids within it)."""
 
-    __slots__ = ("table", "id")
+    __slots__ = ("id", "table")
 
     def __init__(self, table: str) -> None:
         self.table, self.id = table, None
@@ -255,23 +254,13 @@ class _Preparation:
             for name, text in texts.items():
                 final[name] = self._seal(key, text, "cases", name, reference)
             self._reseal_children(case_id, reference, old_key, key, entries)
-        for name in CASE_FIELDS:
-            if name == "summary":
-                if values["summary"] != texts["summary"]:
-                    final["summary"] = self._seal(
-                        key, values["summary"], "cases", "summary", reference
-                    )
-            elif values[name] != case[name]:
-                final[name] = values[name]
-        for case_type, fields in TYPE_FIELDS.items():  # another type's fields are cleared
-            if final["case_type"] != case_type:
-                for name in fields:
-                    final[name] = None
-        for column in Case.__table__.c.keys():
-            if column in ("version", "updated_at", "created_at", "client_id"):
-                continue
-            if final[column] != case[column]:
-                changes[column] = change(case[column], final[column])
+        self._apply(final, values, texts, key)
+        changes |= {
+            column: change(case[column], final[column])
+            for column in Case.__table__.c.keys()  # noqa: SIM118  (column names, in order)
+            if column not in ("version", "updated_at", "created_at", "client_id")
+            and final[column] != case[column]
+        }
         if changes:
             final["version"] += 1
             self.batch.event("update", "cases", case_id, case_id, changes)
@@ -283,6 +272,22 @@ class _Preparation:
             self._deadline(case_id, reference, key, values["next_deadline"])
         self.batch.case_updates[case_id] = {"values": case, "seen": seen}
         self.entries[case_id] = entries
+
+    def _apply(self, final: dict, values: dict, texts: dict, key) -> None:
+        """As ``update_case``: the row's fields set, a summary sealed anew only when its text
+        changed, and another case type's fields cleared."""
+        for name in CASE_FIELDS:
+            if name == "summary":
+                if values["summary"] != texts["summary"]:
+                    final["summary"] = self._seal(
+                        key, values["summary"], "cases", "summary", final["reference"]
+                    )
+            elif values[name] != final[name]:
+                final[name] = values[name]
+        for case_type, fields in TYPE_FIELDS.items():
+            if final["case_type"] != case_type:
+                for name in fields:
+                    final[name] = None
 
     def _reopen(self, case: dict, key, entries: list) -> None:
         previous = case["outcome"]
@@ -628,7 +633,8 @@ def _check_versions(batch: Batch, connection, postgres: bool) -> None:
             if version != batch.case_updates[case_id]["seen"]:
                 raise CasesChanged(
                     _(
-                        "Some of the cases were changed while the import was prepared; nothing was imported. Import the file again."
+                        "Some of the cases were changed while the import was prepared; "
+                        "nothing was imported. Import the file again."
                     )
                 )
 
@@ -668,15 +674,14 @@ def _write(batch: Batch, rows: dict, connection, postgres: bool) -> None:
                 for value in values:
                     copy.write_row(value)
         else:
+            marks = ", ".join("?" * len(columns))
             connection.exec_driver_sql(
-                f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-                values,
+                f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", values
             )
     cases = Case.__table__
     if batch.case_updates:
-        columns = [
-            c for c in cases.c.keys() if c not in ("id", "reference", "created_at", "created_by_id")
-        ]
+        fixed = ("id", "reference", "created_at", "created_by_id")
+        columns = [c.name for c in cases.c if c.name not in fixed]
         statement = (
             sa.update(cases)
             .where(cases.c.id == sa.bindparam("_id"))

@@ -201,12 +201,3 @@ def test_bulk_import_writes_what_row_by_row_wrote(backend, tmp_path):
             expected[table], default=str, ensure_ascii=False, indent=1, sort_keys=True
         ), table
 
-
-def dump(tmp_path_factory=None):  # pragma: no cover - a developer's look at the reference
-    import tempfile
-    from pathlib import Path
-
-    folder = Path(tempfile.mkdtemp())
-    with app_on_fresh_database("sqlite", folder, "look") as app:
-        _totals, expected = _import(app, run_import_one_by_one)
-    print(json.dumps(expected, default=str, ensure_ascii=False, indent=1))

@@ -16,7 +16,6 @@ import uuid
 
 import pytest
 import sqlalchemy as sa
-
 from flask_migrate import upgrade
 
 from app import create_app
