@@ -90,7 +90,7 @@ def _init_extensions(app: Flask) -> None:
     from app.audit.services import install as install_audit
     from app.auth.models import User
     from app.auth.sessions import DatabaseSessionInterface
-    from app.database import Migrations, configure_sqlite
+    from app.database import Migrations, configure_postgresql, configure_sqlite
 
     import_module(
         "app.models"
@@ -99,6 +99,8 @@ def _init_extensions(app: Flask) -> None:
     with app.app_context():
         for engine in db.engines.values():
             configure_sqlite(engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+            # The same wait for a lock on PostgreSQL.
+            configure_postgresql(engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
     app.extensions["migrate"] = Migrations(str(ROOT / "migrations"), render_as_batch=True)
     _init_keys(app)
     # Before the CSRF check: a session the database could not read (down, or busy past the

@@ -115,6 +115,20 @@ def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         connection.exec_driver_sql(_begin_mode())
 
 
+def configure_postgresql(engine: Engine, lock_timeout_ms: int) -> None:
+    """A statement that waits longer than ``lock_timeout_ms`` for a lock (a row another
+    transaction is changing) fails with lock_not_available, answered with a "busy, try again"
+    page, as SQLite's busy timeout is, instead of holding a worker's thread for ever."""
+    if engine.dialect.name != "postgresql":
+        return
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, _record):
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(f"SET lock_timeout = {int(lock_timeout_ms)}")
+        dbapi_connection.commit()
+
+
 PRIVATE = 0o600
 SQLITE_FILES = ("", "-wal", "-shm", "-journal")
 

@@ -11,6 +11,7 @@ without the ORM seeing each one.
 import base64
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cache
 
 import sqlalchemy as sa
 from flask import has_request_context
@@ -47,6 +48,40 @@ def record_event(action: str, entity: str, changes: dict, entity_id: int | None 
     table = AuditEvent.__table__
     row = _row(db.session, action, entity, entity_id, None, changes)
     return db.session.execute(sa.insert(table).values(row).returning(table.c.id)).scalar_one()
+
+
+def insert_changes(model, values: dict) -> dict:
+    """What the trail records for a new row of ``model`` whose columns (by column name) hold
+    ``values``: exactly what the ORM's own hook records, for a writer that inserts many rows
+    at once without the ORM (app/imports/bulk.py)."""
+    changes = {}
+    for name, is_redacted in _recorded_columns(model):
+        value = values.get(name)
+        if value is not None:
+            changes[name] = [None, REDACTED if is_redacted else _plain(value)]
+    return changes
+
+
+@cache
+def _recorded_columns(model) -> tuple[tuple[str, bool], ...]:
+    """(column name, redacted?) of every column of ``model`` the trail records."""
+    skipped = ALWAYS_SKIPPED | getattr(model, "__audit_skip__", frozenset())
+    redacted = getattr(model, "__audit_redact__", frozenset())
+    return tuple(
+        (_name(attr), attr.key in redacted)
+        for attr in inspect(model).column_attrs
+        if attr.key not in skipped
+    )
+
+
+def change(old, new) -> list:
+    """A changed field as the trail records it: [old, new], sealed values kept sealed."""
+    return [_plain(old), _plain(new)]
+
+
+def event_row(action: str, entity: str, entity_id, case_id, changes: dict) -> dict:
+    """An audit event as a row to insert (with others, in bulk), by the declared actor."""
+    return _row(db.session, action, entity, entity_id, case_id, changes)
 
 
 def _is_audited(obj) -> bool:

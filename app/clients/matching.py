@@ -75,23 +75,26 @@ LATIN = [
     ("y", ""),
 ]
 _APOSTROPHES = re.compile(r"[\'’ʻʼ`´]")
+_TO_LATIN = str.maketrans(CYRILLIC)
+_NOT_LATIN = re.compile(r"[^a-z0-9]+")
+_DOUBLED = re.compile(r"([a-z])\1+")
+_WORDS = re.compile(r"[\s,.;/-]+")
 
 
 def skeleton(word: str) -> str:
     """The spelling-independent form of one word of a name."""
-    text = unicodedata.normalize("NFKC", word).casefold()
-    text = "".join(CYRILLIC.get(c, c) for c in text)
+    text = unicodedata.normalize("NFKC", word).casefold().translate(_TO_LATIN)
     text = unicodedata.normalize("NFKD", _APOSTROPHES.sub("", text))
-    text = "".join(c for c in text if "a" <= c <= "z" or "0" <= c <= "9")
+    text = _NOT_LATIN.sub("", text)
     for latin, sound in LATIN:
         text = text.replace(latin, sound)
-    return re.sub(r"([a-z])\1+", r"\1", text)  # doubled letters: Abdullaev = Abdulaev
+    return _DOUBLED.sub(r"\1", text)  # doubled letters: Abdullaev = Abdulaev
 
 
 def name_tokens(name: str) -> list[str]:
     """The skeletons of a name's words (two letters or more), each once."""
     tokens = []
-    for word in re.split(r"[\s,.;/-]+", name):
+    for word in _WORDS.split(name):
         token = skeleton(word)
         if (len(token) >= 2 or token.isdigit()) and token not in tokens:
             tokens.append(token)

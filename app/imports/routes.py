@@ -19,9 +19,11 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 from markupsafe import Markup
+from sqlalchemy.exc import OperationalError
 
 from app.access import STAFF, roles
-from app.database import reattach
+from app.database import begin_reading, is_busy, reattach
+from app.errors import RuleViolation
 from app.exports.queries import CASE_HEADERS
 from app.extensions import db
 from app.forms_base import form_status
@@ -84,13 +86,17 @@ def upload():
 @bp.route("/apply", methods=["POST"])
 @roles(*STAFF)
 def apply():
-    """Apply the file checked in the dry run, in one transaction, showing progress."""
+    """Apply the file checked in the dry run, showing progress as its rows are prepared; they
+    are written in one short transaction at the end."""
     form = ApplyForm()
     kept = _kept()
     if not form.validate_on_submit() or kept is None:
         return redirect(url_for("imports.upload"))
     path, data = kept
     session.pop("import", None)
+    # A POST's transaction takes SQLite's write lock; checking the file again only reads.
+    db.session.commit()
+    begin_reading()
     plan = plan_import(data)  # again: the database may have changed since the dry run
     if not plan.ok:
         path.unlink(missing_ok=True)
@@ -119,6 +125,20 @@ def _apply(plan, path: Path, user):
                 "%(done)d of %(num)d row…", "%(done)d of %(num)d rows…", len(plan.rows), done=done
             )
         db.session.commit()
+    except RuleViolation as refused:  # a case changed meanwhile, or a client's data erased
+        db.session.rollback()
+        yield Markup('<li class="error">%s</li>') % refused.message
+        return
+    except OperationalError as error:
+        db.session.rollback()
+        busy = is_busy(error)
+        current_app.logger.warning("import not written: database %s", "busy" if busy else "down")
+        yield Markup('<li class="error">%s</li>') % (
+            _("The database was busy; nothing was imported. Import the file again.")
+            if busy
+            else _("The database could not be reached; nothing was imported.")
+        )
+        return
     except Exception:
         db.session.rollback()
         current_app.logger.exception("import failed")

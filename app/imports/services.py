@@ -4,7 +4,6 @@ is), which a dry run shows and applying carries out, in one transaction, through
 service functions the forms use, so the rules and the audit trail hold for imports too."""
 
 import re
-import unicodedata
 from collections.abc import Generator, Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -14,16 +13,14 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from app.audit.services import acting, record_event
 from app.auth.models import User
 from app.cases.models import CASE_TYPES, NAME_MAX, OUTCOMES, SUMMARY_MAX, Case, Deadline
-from app.cases.services import add_deadline, close_case, open_case, reopen_case, update_case
 from app.clients.countries import CODES
 from app.clients.matching import same_name_key
 from app.clients.models import Client, ClientIndex
-from app.clients.services import create_client, update_client
 from app.crypto import Opener, blind
 from app.extensions import db
+from app.imports.bulk import apply_in_bulk
 from app.imports.reading import FileProblem, records
 
 REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,15}")
@@ -40,7 +37,6 @@ CASE_VALUES = (
     "next_deadline",
 )
 CHUNK = 2000  # values per IN (...): well under every database's limit
-PROGRESS_EVERY = 200
 
 
 @dataclass
@@ -53,6 +49,7 @@ class PlannedRow:
     action: str = "create"  # create, update or unchanged
     case_id: int | None = None
     client_id: int | None = None  # an existing client, or None: a new one
+    name_key: str | None = None  # same_name_key of client_name (not a pseudonym code)
     changes: list[str] = field(default_factory=list)
 
 
@@ -72,7 +69,7 @@ class ImportPlan:
     def new_clients(self) -> int:
         return len(
             {
-                (same_name_key(r.client_name), r.citizenship)
+                (r.name_key, r.citizenship)
                 for r in self.rows
                 if r.client_id is None and r.action != "unchanged"
             }
@@ -107,8 +104,13 @@ def _date(cells: dict, name: str, problems: list, number: int, past: bool = True
     return value
 
 
+# Unicode's control characters (category Cc: U+0000–U+001F, U+007F–U+009F) but tab and line
+# breaks.
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
 def _has_control(text: str) -> bool:
-    return any(unicodedata.category(c) == "Cc" and c not in "\t\r\n" for c in text)
+    return CONTROL.search(text) is not None
 
 
 def _check_codes(number: int, cells: dict, problems: list) -> None:
@@ -294,11 +296,9 @@ def _resolve(plan: ImportPlan) -> None:
         row.pseudonym: row
         for row in _lookup(Client.pseudonym, codes, Client.pseudonym, Client.id, Client.citizenship)
     }
-    digest_of = {
-        r.client_name: blind("fullname", same_name_key(r.client_name))
-        for r in plan.rows
-        if r.client_name not in codes
-    }
+    key_of = {r.client_name: None for r in plan.rows if r.client_name not in codes}
+    key_of = {name: same_name_key(name) for name in key_of}
+    digest_of = {name: blind("fullname", key) for name, key in key_of.items()}
     by_name: dict[tuple, int] = {}
     for chunk in _chunks(set(digest_of.values())):
         query = (
@@ -331,6 +331,7 @@ def _resolve(plan: ImportPlan) -> None:
             row.client_id = by_code[row.client_name].id
         existing = cases.get(row.reference)
         if row.client_name not in codes:
+            row.name_key = key_of[row.client_name]
             key = (digest_of[row.client_name], row.citizenship)
             # Several clients may share a name: the case's own client, if it is one of them.
             same = existing is not None and (existing.name_digest, existing.citizenship) == key
@@ -346,27 +347,15 @@ def _resolve(plan: ImportPlan) -> None:
         row.action = "update" if row.changes else "unchanged"
 
 
-def apply_import(plan: ImportPlan, by: User | None) -> Generator[int, None, dict]:
-    """Carry out a checked plan: yields how many rows are done every ``PROGRESS_EVERY`` rows
-    and returns the totals. The caller commits, or rolls back on any error."""
+def apply_import(
+    plan: ImportPlan, by: User | None, timings: dict | None = None
+) -> Generator[int, None, dict]:
+    """Carry out a checked plan: yields how many rows are prepared every ``PROGRESS_EVERY``
+    rows, then writes them all in one short transaction of its own (committed there; see
+    app/imports/bulk.py) and returns the totals. Nothing is written on any error."""
     if not plan.ok:
         raise ValueError("a plan with errors cannot be applied")
-    acting(by)
-    clients: dict[tuple, Client] = {}
-    for done, row in enumerate(plan.rows, start=1):
-        if row.action != "unchanged":
-            _apply_row(row, clients, by)
-        if done % PROGRESS_EVERY == 0:
-            yield done
-    totals = {
-        "created": plan.count("create"),
-        "updated": plan.count("update"),
-        "unchanged": plan.count("unchanged"),
-        "new_clients": len(clients),
-    }
-    acting(by)
-    record_event("import", "cases", {key: [None, n] for key, n in totals.items()})
-    return totals
+    return (yield from apply_in_bulk(plan, by, timings))
 
 
 def run_import(plan: ImportPlan, by: User | None) -> dict:
@@ -377,41 +366,3 @@ def run_import(plan: ImportPlan, by: User | None) -> dict:
             next(steps)
         except StopIteration as finished:
             return finished.value
-
-
-def _client(row: PlannedRow, clients: dict, by) -> Client:
-    if row.client_id is not None:
-        client = db.session.get(Client, row.client_id)
-        if row.citizenship != client.citizenship:
-            update_client(client, {"citizenship": row.citizenship}, by=by)
-        return client
-    key = (same_name_key(row.client_name), row.citizenship)
-    if key not in clients:
-        clients[key] = create_client(
-            {"full_name": row.client_name, "citizenship": row.citizenship}, by=by
-        )
-    return clients[key]
-
-
-def _apply_row(row: PlannedRow, clients: dict, by) -> None:
-    values = row.values
-    client = _client(row, clients, by)
-    fields = {
-        k: values[k] for k in ("case_type", "opened_on", "region", "summary", "assigned_to_id")
-    }
-    if row.action == "create":
-        case = open_case(client, {**fields, "reference": row.reference}, by=by)
-    else:
-        case = db.session.get(Case, row.case_id)
-        if not case.is_open and (case.outcome, case.closed_on) != (
-            values["outcome"],
-            values["closed_on"],
-        ):
-            reopen_case(case, by=by, note=_("Changed by a CSV import."))
-        if case.client_id != client.id:  # the row names another client: sealed with their key
-            case.reseal_for(client)
-        update_case(case, fields, by=by)
-    if values["outcome"] and case.is_open:
-        close_case(case, values["outcome"], values["closed_on"], by=by)
-    if values["next_deadline"] and (row.action == "create" or "next_deadline" in row.changes):
-        add_deadline(case, values["next_deadline"], _("Next deadline (imported)"), by=by)
