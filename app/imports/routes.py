@@ -68,6 +68,13 @@ def apply():
     # Used once, whatever happens next: the sealed file is erased now.
     discard_upload(session)
     if data is None:
+        flash(
+            _(
+                "No checked file is waiting: it was applied, cancelled or replaced, or an hour "
+                "has passed. Upload the file again."
+            ),
+            "info",
+        )
         return redirect(url_for("imports.upload"))
     plan = plan_import(data)  # again: the database may have changed since the dry run
     if not plan.ok:

@@ -152,6 +152,22 @@ def test_the_retention_run_erases_files_an_hour_old(client, app, coordinator, cl
     assert "import files not applied" in result.output and not kept.exists()
 
 
+def test_an_hour_later_the_file_is_not_applied_even_before_the_housekeeping(
+    client, app, coordinator, clock
+):
+    login(client, coordinator)
+    before = row_counts(app)
+    kept = _checked(app, client)
+    for _ in range(4):  # the session stays busy: a request every 16 minutes
+        clock.advance(minutes=16)
+        client.get("/cases")
+    refused = client.post(
+        "/imports/apply", data=csrf_field(client.get("/imports/").text), follow_redirects=True
+    )
+    assert "No checked file is waiting" in html.unescape(refused.text)
+    assert not kept.exists() and row_counts(app) == before
+
+
 def test_the_housekeeping_erases_the_file_of_a_session_gone_idle(
     client, app, coordinator, clock, monkeypatch
 ):
