@@ -43,6 +43,11 @@ def clean_line(value):
     return " ".join(value.split()) if isinstance(value, str) else value
 
 
+# Said of a date outside the range, beside a form's field as in an import's list of problems.
+TOO_EARLY = _l("This date is too far in the past; check the year.")
+TOO_LATE = _l("This date is too far in the future; check the year.")
+
+
 class DateRange:
     """The days a date field takes, both included (app/dates.py): case dates by default."""
 
@@ -53,9 +58,9 @@ class DateRange:
         if field.data is None:
             return
         if field.data < self.earliest:
-            raise ValidationError(_l("This date is too far in the past; check the year."))
+            raise ValidationError(TOO_EARLY)
         if field.data > self.latest:
-            raise ValidationError(_l("This date is too far in the future; check the year."))
+            raise ValidationError(TOO_LATE)
 
 
 class DecimalField(wtforms.DecimalField):

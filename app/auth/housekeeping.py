@@ -1,6 +1,7 @@
 """Throwing away what can no longer be used: ended and expired sessions, wrong passwords too old
-to count. Run by ``flask retention run`` and, at most every ``HOUSEKEEPING_EVERY`` seconds per
-worker (5 minutes), after a response has been sent (so nobody waits for it)."""
+to count, files checked for import and never applied. Run by ``flask retention run`` and, at
+most every ``HOUSEKEEPING_EVERY`` seconds per worker (5 minutes), after a response has been sent
+(so nobody waits for it)."""
 
 import logging
 import threading
@@ -13,14 +14,19 @@ from app import models_base
 from app.auth.services import forget_old_failures
 from app.auth.sessions import purge_sessions
 from app.extensions import db
+from app.uploads import purge_uploads
 
 log = logging.getLogger(__name__)
 
 
 def tidy(now: datetime) -> dict[str, int]:
-    """Delete ended and expired sessions and failures older than a day; how many of each. The
-    caller commits."""
-    return {"sessions": purge_sessions(now), "login failures": forget_old_failures(now)}
+    """Delete ended and expired sessions, failures older than a day, and import uploads kept
+    over an hour or by a session that has ended; how many of each. The caller commits."""
+    return {
+        "import uploads": purge_uploads(now),
+        "sessions": purge_sessions(now),
+        "login failures": forget_old_failures(now),
+    }
 
 
 class _Schedule:

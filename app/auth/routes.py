@@ -46,6 +46,7 @@ from app.auth.services import (
 from app.errors import Busy, RuleViolation
 from app.extensions import db
 from app.forms_base import form_status, show_refusal
+from app.uploads import discard_upload
 
 bp = Blueprint("auth", __name__)
 
@@ -108,6 +109,7 @@ def login():
 def logout():
     """End the session: its cookie stops working."""
     logout_user()
+    discard_upload(session)  # a file checked for import goes with the session
     session.end("logout")
     db.session.commit()
     flash(_("You are logged out."), "info")

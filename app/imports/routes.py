@@ -1,14 +1,10 @@
-import hashlib
-import os
-import secrets
-import time
 from itertools import chain
-from pathlib import Path
 
 from flask import (
     Blueprint,
     Response,
     current_app,
+    flash,
     redirect,
     render_template,
     session,
@@ -29,41 +25,10 @@ from app.extensions import db
 from app.forms_base import form_status
 from app.imports.forms import ApplyForm, UploadForm
 from app.imports.services import apply_import, plan_import
+from app.uploads import UploadUnreadable, discard_upload, keep_upload, kept_upload
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
-KEEP_UPLOADS_FOR = 3600  # seconds between the dry run and applying it
 PROGRESS = "<!-- progress -->"
-
-
-def _folder() -> Path:
-    folder = Path(current_app.instance_path) / "imports"
-    folder.mkdir(mode=0o700, exist_ok=True)
-    # Files left by dry runs nobody applied: they hold clients' names, so they do not linger.
-    for old in folder.iterdir():
-        if time.time() - old.stat().st_mtime > KEEP_UPLOADS_FOR:
-            old.unlink(missing_ok=True)
-    return folder
-
-
-def _keep(data: bytes) -> None:
-    """Keep the checked file until it is applied; only this session can apply it."""
-    token = secrets.token_hex(16)
-    path = _folder() / token
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-    session["import"] = {"token": token, "sha256": hashlib.sha256(data).hexdigest()}
-
-
-def _kept() -> tuple[Path, bytes] | None:
-    kept = session.get("import")
-    if not kept:
-        return None
-    path = _folder() / kept["token"]
-    if not path.exists():
-        return None
-    data = path.read_bytes()
-    return (path, data) if hashlib.sha256(data).hexdigest() == kept["sha256"] else None
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -74,9 +39,10 @@ def upload():
     plan = None
     if form.validate_on_submit():
         data = form.file.data.read()
+        discard_upload(session)  # a new file replaces the one checked before
         plan = plan_import(data)
         if plan.ok:
-            _keep(data)
+            keep_upload(session, current_user.id, data)
             return render_template("imports/dry_run.html", plan=plan, form=ApplyForm())
     return render_template("imports/upload.html", form=form, plan=plan, headers=CASE_HEADERS), (
         422 if plan is not None else form_status(form)
@@ -89,17 +55,35 @@ def apply():
     """Apply the file checked in the dry run, showing progress as its rows are prepared; they
     are written in one short transaction at the end."""
     form = ApplyForm()
-    kept = _kept()
-    if not form.validate_on_submit() or kept is None:
+    if not form.validate_on_submit():
         return redirect(url_for("imports.upload"))
-    path, data = kept
-    session.pop("import", None)
+    try:
+        data = kept_upload(session, current_user.id)
+    except UploadUnreadable:
+        flash(
+            _(
+                "The checked file could not be opened: it was changed or damaged on the "
+                "server. Nothing was imported; upload the file again."
+            ),
+            "error",
+        )
+        return redirect(url_for("imports.upload"))
+    # Used once, whatever happens next: the sealed file is erased now.
+    discard_upload(session)
+    if data is None:
+        flash(
+            _(
+                "No checked file is waiting: it was applied, cancelled or replaced, or an hour "
+                "has passed. Upload the file again."
+            ),
+            "info",
+        )
+        return redirect(url_for("imports.upload"))
     # A POST's transaction takes SQLite's write lock; checking the file again only reads.
     db.session.commit()
     begin_reading()
     plan = plan_import(data)  # again: the database may have changed since the dry run
     if not plan.ok:
-        path.unlink(missing_ok=True)
         return render_template(
             "imports/upload.html", form=UploadForm(), plan=plan, headers=CASE_HEADERS
         ), 422
@@ -107,11 +91,20 @@ def apply():
     # are produced as the import runs.
     head, tail = render_template("imports/applying.html", total=len(plan.rows)).split(PROGRESS)
     user = current_user._get_current_object()
-    lines = chain([head], _apply(plan, path, user), [tail])
+    lines = chain([head], _apply(plan, user), [tail])
     return Response(stream_with_context(lines), content_type="text/html; charset=utf-8")
 
 
-def _apply(plan, path: Path, user):
+@bp.route("/cancel", methods=["POST"])
+@roles(*STAFF)
+def cancel():
+    """Drop the file checked in the dry run: it is erased, nothing is imported."""
+    if ApplyForm().validate_on_submit() and discard_upload(session):
+        flash(_("Import cancelled; the uploaded file was erased."), "info")
+    return redirect(url_for("imports.upload"))
+
+
+def _apply(plan, user):
     """The import, as lines of the page that reports its progress."""
     steps = apply_import(plan, reattach(user))
     try:
@@ -144,8 +137,6 @@ def _apply(plan, path: Path, user):
         current_app.logger.exception("import failed")
         yield Markup('<li class="error">%s</li>') % _("The import failed; nothing was imported.")
         return
-    finally:
-        path.unlink(missing_ok=True)
     yield Markup('<li class="done">%s</li>') % _(
         "Done. New cases: %(created)d; updated: %(updated)d; unchanged: %(unchanged)d; "
         "new clients: %(new_clients)d.",

@@ -19,7 +19,9 @@ from app.clients.countries import CODES
 from app.clients.matching import same_name_key
 from app.clients.models import Client, ClientIndex
 from app.crypto import Opener, blind
+from app.dates import CASE_DATES_FROM, CASE_DATES_TO
 from app.extensions import db
+from app.forms_base import TOO_EARLY, TOO_LATE
 from app.imports.bulk import apply_in_bulk
 from app.imports.reading import FileProblem, records
 
@@ -99,6 +101,16 @@ def _date(cells: dict, name: str, problems: list, number: int, past: bool = True
                 value=text,
             )
         )
+    elif value < CASE_DATES_FROM or value > CASE_DATES_TO:  # as every form says it (app/dates.py)
+        problems.append(
+            _(
+                "Row %(n)d: %(column)s: %(problem)s",
+                n=number,
+                column=name,
+                problem=TOO_EARLY if value < CASE_DATES_FROM else TOO_LATE,
+            )
+        )
+        value = None
     elif past and value > date.today():
         problems.append(_("Row %(n)d: %(column)s is in the future.", n=number, column=name))
     return value
@@ -176,6 +188,11 @@ def _check_text(number: int, cells: dict, problems: list) -> None:
         value = cells[column] if column == "summary" else cells[column].strip()
         if column != "summary" and not value:
             problems.append(_("Row %(n)d: %(column)s is empty.", n=number, column=column))
+        elif column == "client_name" and not any(c.isalpha() for c in value):
+            # "---", "123" or "🙂" would all be one and the same client.
+            problems.append(
+                _("Row %(n)d: client_name has no letters: write the client's name.", n=number)
+            )
         if len(value) > limit:
             problems.append(
                 ngettext(

@@ -54,7 +54,8 @@ def rotate_command() -> None:
 @click.option("--dry-run", is_flag=True, help="Say how many clients would be erased.")
 def retention_command(dry_run: bool) -> None:
     """Erase the identifying data the retention rule says is no longer to be kept; delete
-    ended and expired sessions and old login failures (e.g. nightly)."""
+    ended and expired sessions, old login failures and import files not applied (e.g.
+    nightly)."""
     count = run_retention(date.today(), by=None, dry_run=dry_run)
     if dry_run:
         db.session.rollback()
@@ -77,6 +78,7 @@ def retention_command(dry_run: bool) -> None:
         f"Deleted {tidied['sessions']} ended or expired sessions and "
         f"{tidied['login failures']} login failures older than a day."
     )
+    click.echo(f"Erased {tidied['import uploads']} import files not applied.")
 
 
 @click.command("backup")
