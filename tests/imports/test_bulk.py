@@ -200,4 +200,3 @@ def test_bulk_import_writes_what_row_by_row_wrote(backend, tmp_path):
         ) == json.dumps(
             expected[table], default=str, ensure_ascii=False, indent=1, sort_keys=True
         ), table
-

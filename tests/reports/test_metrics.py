@@ -94,7 +94,9 @@ def test_summaries_at_nine_and_ten_decided():
     ten = summarise("deportation_challenge", counts(success=9, failure=1), (0.9, 0.9))
     assert (nine.comparison, nine.shows_rate) == (INSUFFICIENT, False)
     assert (ten.comparison, ten.shows_rate) == (CONSISTENT, True)
-    assert ten.rate == Fraction(9, 10) and ten.interval == pytest.approx((0.595850, 0.982124), abs=1e-5)
+    assert ten.rate == Fraction(9, 10) and ten.interval == pytest.approx(
+        (0.595850, 0.982124), abs=1e-5
+    )
 
 
 def test_all_failures_against_school_benchmark_is_below():
