@@ -77,6 +77,27 @@ def test_russian_words_and_the_other_keyboard_layout_are_judged_too(ctx, passwor
 
 
 @pytest.mark.parametrize(
+    ("russian", "english"),
+    [
+        ("сентябрь", "september"),
+        ("декабрь", "december"),
+        ("пятница", "friday"),
+        ("воскресенье", "sunday"),
+        ("любимая", "darling"),
+        ("спасибо", "thanks"),
+        ("бабочка", "butterfly"),
+        ("чебурашка", "cheburashka"),
+    ],
+)
+def test_a_russian_word_with_digits_is_refused_like_its_english_equivalent(ctx, russian, english):
+    """Months, weekdays and the words people use for those they love: the English ones are in
+    zxcvbn's lists, so the Russian ones are in ours."""
+    assert password_problem(english + "2024!!!", "anna@example.org") is not None
+    assert password_problem(russian + "2024!!!", "anna@example.org") is not None
+    assert password_problem(russian.capitalize() + "2026!!", "anna@example.org") is not None
+
+
+@pytest.mark.parametrize(
     "password",
     [
         "pwtest1@pt.testpwtest1",
