@@ -64,6 +64,8 @@ ZXCVBN_SENTENCES = frozenset(
     }
 )
 MORE_WORDS = "Add another word or two. Uncommon words are better."
+ALL_UPPERCASE = "All-uppercase is almost as easy to guess as all-lowercase."
+CAPITALISED = "Capitalization doesn't help very much."
 
 # The same keys on the two layouts (ЙЦУКЕН and QWERTY), unshifted and shifted.
 _RUSSIAN_KEYS = "йцукенгшщзхъфывапролджэячсмитьбю.ёЙЦУКЕНГШЩЗХЪФЫВАПРОЛДЖЭЯЧСМИТЬБЮ,Ё"
@@ -295,8 +297,17 @@ def _weakness(text: str, words: list[str], email: str) -> str | None:
     else:
         reason = _zxcvbn_text(verdict["feedback"].get("warning"))
     reason = reason or _("This password is easy to guess.")
+    return " ".join([reason, *(_zxcvbn_text(text) for text in _suggestions(verdict))])
+
+
+def _suggestions(verdict: dict) -> list[str]:
+    """zxcvbn's suggestions. It tells capitals apart by Latin letters only, so a capitalised
+    Cyrillic word (``Спартак``) reads to it as all-uppercase: said as it is instead."""
     suggestions = verdict["feedback"].get("suggestions") or [MORE_WORDS]
-    return " ".join([reason, *(_zxcvbn_text(text) for text in suggestions)])
+    words = [m["token"] for m in verdict["sequence"] if m["pattern"] == "dictionary"]
+    if ALL_UPPERCASE in suggestions and not any(word.isupper() for word in words):
+        return [CAPITALISED if s == ALL_UPPERCASE else s for s in suggestions]
+    return suggestions
 
 
 def password_problem(password: str, email: str = "") -> str | None:

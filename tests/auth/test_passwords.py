@@ -328,3 +328,18 @@ def test_hashes_run_at_a_lower_priority_than_pages(client, make, monkeypatch):
     page_priority = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
     assert submit(client, "/login", {"email": user.email, "password": PASSWORD}).status_code == 302
     assert seen == [NICENESS] and page_priority < NICENESS
+
+
+@pytest.mark.parametrize(
+    ("password", "advice"),
+    [
+        ("Спартак2024!", "Capitalization doesn't help very much."),
+        ("Александр1985", "Capitalization doesn't help very much."),
+        ("СПАРТАК2024!", "All-uppercase is almost as easy to guess as all-lowercase."),
+    ],
+)
+def test_a_capitalised_russian_word_is_not_called_all_uppercase(ctx, password, advice):
+    problem = password_problem(password, "anna@example.org")
+    assert advice in problem
+    if "Capitalization" in advice:
+        assert "All-uppercase" not in problem
