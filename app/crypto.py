@@ -18,7 +18,6 @@ import hashlib
 import hmac
 import json
 import logging
-import os
 import secrets
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from sqlalchemy.orm import object_session
 
 from app.errors import ErasedRecord
 from app.extensions import db
+from app.files import private_file
 
 log = logging.getLogger(__name__)
 VERSION = b"\x01"
@@ -76,11 +76,8 @@ class Keys:
 def write_key_file(path: Path, keys: Keys) -> None:
     """Owner-only, written whole or not at all."""
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(keys.to_json())
-    partial.replace(path)
+    with private_file(path) as partial:
+        partial.write_text(keys.to_json())
 
 
 def load_keys(config) -> Keys:

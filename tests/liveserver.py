@@ -6,6 +6,7 @@ import http.cookiejar
 import os
 import re
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -73,25 +74,30 @@ def serving(
     threads: int | None = None,
     config: str = "gunicorn.conf.py",
     options: tuple[str, ...] = (),
+    tls: tuple[Path, Path] | None = None,
 ):
     """gunicorn with ``config`` (``gunicorn.conf.py``) and ``options``, up and answering
-    /healthz, its error log in ``log``."""
+    /healthz, its error log in ``log``; over HTTPS with ``tls`` (certificate, key files)."""
     port = free_port()
     command = [
         *(sys.executable, "-m", "gunicorn", "--config", config),
         *("--bind", f"127.0.0.1:{port}", "--workers", str(workers)),
         *(("--threads", str(threads)) if threads else ()),  # else gunicorn.conf.py's
+        *(("--certfile", str(tls[0]), "--keyfile", str(tls[1])) if tls else ()),
         *options,
         *("--error-logfile", str(log), "wsgi:app"),
     ]
     server = subprocess.Popen(
         command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
-    base = f"http://127.0.0.1:{port}"
+    base = f"{'https' if tls else 'http'}://127.0.0.1:{port}"
+    trust = ssl.create_default_context(cafile=tls[0]) if tls else None
     try:
         for _ in range(150):
             try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=1) as response:
+                with urllib.request.urlopen(
+                    f"{base}/healthz", timeout=1, context=trust
+                ) as response:
                     if response.status == 200:
                         break
             except OSError:

@@ -183,6 +183,6 @@ def test_security_headers_on_every_page_and_error(app, world):
             csp = response.headers.get("Content-Security-Policy", "")
             assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp, rule.rule
             assert response.headers.get("X-Content-Type-Options") == "nosniff", rule.rule
-            assert response.headers.get("Referrer-Policy") == "no-referrer", rule.rule
+            assert response.headers.get("Referrer-Policy") == "same-origin", rule.rule
             if rule.endpoint != "static":
                 assert response.headers.get("Cache-Control") == "no-store", rule.rule

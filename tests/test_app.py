@@ -66,7 +66,7 @@ def _check_headers(response):
         assert directive in csp
     assert "unsafe-inline" not in csp
     assert response.headers["X-Content-Type-Options"] == "nosniff"
-    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["Referrer-Policy"] == "same-origin"
 
 
 def test_pages_load_nothing_from_other_hosts_and_have_no_inline_script(client, make):

@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -33,7 +34,17 @@ def _get(base: str, path: str, headers: dict | None = None) -> http.client.HTTPR
     connection = http.client.HTTPConnection(host, int(port), timeout=30)
     connection.request("GET", path, headers=headers or {})
     response = connection.getresponse()
-    response.read()
+    response.body = response.read()
+    connection.close()
+    return response
+
+
+def _post(base: str, path: str, body: str, headers: dict) -> http.client.HTTPResponse:
+    host, port = base.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=30)
+    connection.request("POST", path, body=body, headers=headers)
+    response = connection.getresponse()
+    response.body = response.read()
     connection.close()
     return response
 
@@ -80,6 +91,37 @@ def test_hsts_only_over_https_as_the_proxy_says(instance, tmp_path):
         policy = response.getheader("Permissions-Policy")
         for feature in ("camera", "microphone", "geolocation", "payment", "usb"):
             assert f"{feature}=()" in policy
+
+
+def test_a_login_over_https_behind_the_proxy_is_accepted(instance, tmp_path):
+    """Behind the TLS proxy every form post is an HTTPS post, which Flask-WTF refuses without a
+    same-origin Referer: the pages must let the browser send one to the app itself."""
+    with serving(instance, tmp_path / "error.log", workers=1) as server:
+        host = server.base.removeprefix("http://")
+        proxied = {"X-Forwarded-Proto": "https"}
+        page = _get(server.base, "/login", proxied)
+        html = page.body.decode()
+        assert page.getheader("Referrer-Policy") == "same-origin"
+        assert '<meta name="referrer" content="same-origin">' in html
+        cookie = page.getheader("Set-Cookie").split(";")[0]
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
+        form = urllib.parse.urlencode(
+            {"csrf_token": token, "email": "vol@example.org", "password": PASSWORD}
+        )
+        posted = {
+            **proxied,
+            "Cookie": cookie,
+            "Content-Type": "application/x-www-form-urlencoded",
+        }
+        # What a browser would send under "no-referrer": nothing, which is refused.
+        refused = _post(server.base, "/login", form, posted)
+        # What it sends under the page's policy: the login page it came from.
+        logged_in = _post(
+            server.base, "/login", form, {**posted, "Referer": f"https://{host}/login"}
+        )
+    assert logged_in.status == 302, logged_in.body[:500]
+    assert not logged_in.getheader("Location").endswith("/login")
+    assert refused.status == 400
 
 
 def test_a_forwarded_https_from_an_untrusted_address_is_not_believed(instance, tmp_path):

@@ -64,6 +64,8 @@ ZXCVBN_SENTENCES = frozenset(
     }
 )
 MORE_WORDS = "Add another word or two. Uncommon words are better."
+ALL_UPPERCASE = "All-uppercase is almost as easy to guess as all-lowercase."
+CAPITALISED = "Capitalization doesn't help very much."
 
 # The same keys on the two layouts (ЙЦУКЕН and QWERTY), unshifted and shifted.
 _RUSSIAN_KEYS = "йцукенгшщзхъфывапролджэячсмитьбю.ёЙЦУКЕНГШЩЗХЪФЫВАПРОЛДЖЭЯЧСМИТЬБЮ,Ё"
@@ -90,6 +92,10 @@ _RUSSIAN_WORDS = """
 гитара песня танец кино книга сказка игра кукла мишка медвежонок пупсик ёжик белка
 хомяк рыбка птичка лапочка киса кисуля красавица красотка умница дурак блин
 весна лето осень зима цветок цветы роза ромашка лес дом дача река
+январь февраль март апрель май июнь июль август сентябрь октябрь ноябрь декабрь
+понедельник вторник среда четверг пятница суббота воскресенье любимая любимый родная
+родной милая милый зайчик сокровище добро хорошо спасибо супер бизнес команда монстр
+ниндзя чебурашка пушок мышка бабочка путин
 алексей алёша андрюша антон артём артур борис вадим валентин валерий василий вася
 виктор виталий владимир вова володя владислав влад вячеслав геннадий георгий
 григорий даниил данил денис дмитрий евгений женя егор иван ваня игорь илья кирилл
@@ -291,8 +297,17 @@ def _weakness(text: str, words: list[str], email: str) -> str | None:
     else:
         reason = _zxcvbn_text(verdict["feedback"].get("warning"))
     reason = reason or _("This password is easy to guess.")
+    return " ".join([reason, *(_zxcvbn_text(text) for text in _suggestions(verdict))])
+
+
+def _suggestions(verdict: dict) -> list[str]:
+    """zxcvbn's suggestions. It tells capitals apart by Latin letters only, so a capitalised
+    Cyrillic word (``Спартак``) reads to it as all-uppercase: said as it is instead."""
     suggestions = verdict["feedback"].get("suggestions") or [MORE_WORDS]
-    return " ".join([reason, *(_zxcvbn_text(text) for text in suggestions)])
+    words = [m["token"] for m in verdict["sequence"] if m["pattern"] == "dictionary"]
+    if ALL_UPPERCASE in suggestions and not any(word.isupper() for word in words):
+        return [CAPITALISED if s == ALL_UPPERCASE else s for s in suggestions]
+    return suggestions
 
 
 def password_problem(password: str, email: str = "") -> str | None:

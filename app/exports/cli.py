@@ -8,6 +8,7 @@ from app.dates import CASE_DATES_FROM, CASE_DATES_TO, is_case_date
 from app.exports.csvfile import lines
 from app.exports.queries import REPORT_HEADERS, report_table
 from app.exports.services import export_cases
+from app.files import private_file
 from app.reports.queries import Filters, Period, report_rows
 
 
@@ -55,14 +56,10 @@ def export_command(identified: bool, output: str | None) -> None:
         for chunk in chunks:
             click.echo(chunk, nl=False)
         return
-    # Written beside the target and renamed at the end: never a half-written file.
+    # Owner-only (client data), written beside the target and renamed at the end: never a
+    # half-written file.
     target = Path(output)
-    partial = target.with_name(f".{target.name}.partial")
-    try:
-        with partial.open("wb") as f:
-            for chunk in chunks:
-                f.write(chunk)
-        partial.replace(target)
-    finally:
-        partial.unlink(missing_ok=True)
+    with private_file(target) as partial, partial.open("wb") as f:
+        for chunk in chunks:
+            f.write(chunk)
     click.echo(f"Exported to {target}.", err=True)

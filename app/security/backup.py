@@ -5,9 +5,12 @@ with the keys, which are not in it."""
 import os
 import sqlite3
 import subprocess
+from contextlib import closing
 from pathlib import Path
 
 from sqlalchemy.engine import URL, make_url
+
+from app.files import private_file
 
 
 def _pg_args(url: URL) -> list[str]:
@@ -22,28 +25,30 @@ def _pg_env(url: URL) -> dict:
 
 
 def backup(database_url: str, target: Path) -> None:
-    """Write a consistent copy of the database to ``target`` (replaced whole at the end)."""
+    """Write a consistent copy of the database to ``target``: owner-only (it holds password
+    hashes and sessions), replaced whole at the end."""
     url = make_url(database_url)
-    partial = target.with_name(target.name + ".partial")
-    if url.get_backend_name() == "sqlite":
-        with sqlite3.connect(url.database) as source, sqlite3.connect(partial) as copy:
-            source.backup(copy)
-    else:
-        subprocess.run(
-            [
-                "pg_dump",
-                "--format=custom",
-                "--no-owner",
-                "--file",
-                str(partial),
-                *_pg_args(url),
-                url.database,
-            ],
-            check=True,
-            capture_output=True,
-            env=_pg_env(url),
-        )
-    partial.replace(target)
+    with private_file(target) as partial:
+        if url.get_backend_name() == "sqlite":
+            # Into the empty 0600 file: SQLite keeps its mode, and its journal's.
+            source, copy = sqlite3.connect(url.database), sqlite3.connect(partial)
+            with closing(source), closing(copy):
+                source.backup(copy)
+        else:
+            subprocess.run(
+                [
+                    "pg_dump",
+                    "--format=custom",
+                    "--no-owner",
+                    "--file",
+                    str(partial),
+                    *_pg_args(url),
+                    url.database,
+                ],
+                check=True,
+                capture_output=True,
+                env=_pg_env(url),
+            )
 
 
 def restore(database_url: str, source: Path) -> None:

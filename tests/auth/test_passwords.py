@@ -77,6 +77,27 @@ def test_russian_words_and_the_other_keyboard_layout_are_judged_too(ctx, passwor
 
 
 @pytest.mark.parametrize(
+    ("russian", "english"),
+    [
+        ("сентябрь", "september"),
+        ("декабрь", "december"),
+        ("пятница", "friday"),
+        ("воскресенье", "sunday"),
+        ("любимая", "darling"),
+        ("спасибо", "thanks"),
+        ("бабочка", "butterfly"),
+        ("чебурашка", "cheburashka"),
+    ],
+)
+def test_a_russian_word_with_digits_is_refused_like_its_english_equivalent(ctx, russian, english):
+    """Months, weekdays and the words people use for those they love: the English ones are in
+    zxcvbn's lists, so the Russian ones are in ours."""
+    assert password_problem(english + "2024!!!", "anna@example.org") is not None
+    assert password_problem(russian + "2024!!!", "anna@example.org") is not None
+    assert password_problem(russian.capitalize() + "2026!!", "anna@example.org") is not None
+
+
+@pytest.mark.parametrize(
     "password",
     [
         "pwtest1@pt.testpwtest1",
@@ -307,3 +328,18 @@ def test_hashes_run_at_a_lower_priority_than_pages(client, make, monkeypatch):
     page_priority = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
     assert submit(client, "/login", {"email": user.email, "password": PASSWORD}).status_code == 302
     assert seen == [NICENESS] and page_priority < NICENESS
+
+
+@pytest.mark.parametrize(
+    ("password", "advice"),
+    [
+        ("Спартак2024!", "Capitalization doesn't help very much."),
+        ("Александр1985", "Capitalization doesn't help very much."),
+        ("СПАРТАК2024!", "All-uppercase is almost as easy to guess as all-lowercase."),
+    ],
+)
+def test_a_capitalised_russian_word_is_not_called_all_uppercase(ctx, password, advice):
+    problem = password_problem(password, "anna@example.org")
+    assert advice in problem
+    if "Capitalization" in advice:
+        assert "All-uppercase" not in problem

@@ -2,7 +2,9 @@
 
 import csv
 import io
+import os
 import sqlite3
+import stat
 import sys
 import threading
 import tracemalloc
@@ -292,6 +294,33 @@ def test_volunteers_cannot_export_or_import(client, make):
     login(client, make.user("volunteer"))
     assert client.get("/exports/cases.csv").status_code == 403
     assert client.get("/imports/").status_code == 403
+
+
+def test_command_line_export_file_is_its_owners_alone(app, make, tmp_path):
+    """Client data: 0600 whatever the umask, an older readable file replaced, a symlink planted
+    at the target replaced rather than written through."""
+    make.case(client=make.client(full_name="Абдуллаев Акмал"))
+    elsewhere = tmp_path / "someone-elses"
+    elsewhere.write_text("untouched")
+    older = tmp_path / "older.csv"
+    older.write_text("old")
+    older.chmod(0o644)
+    planted = tmp_path / "planted.csv"
+    planted.symlink_to(elsewhere)
+    (tmp_path / ".new.csv.partial").symlink_to(elsewhere)  # the partial file's old fixed name
+    mask = os.umask(0o022)
+    try:
+        for target in (tmp_path / "new.csv", older, planted):
+            for identified in ((), ("--identified",)):
+                args = ["cases", "export", *identified, "-o", str(target)]
+                result = app.test_cli_runner().invoke(args=args)
+                assert result.exit_code == 0, result.output
+                assert not target.is_symlink()
+                assert stat.S_IMODE(target.stat().st_mode) == 0o600, target
+                assert _rows(target.read_bytes())
+    finally:
+        os.umask(mask)
+    assert elsewhere.read_text() == "untouched"
 
 
 def test_command_line_export_to_a_file(app, make, tmp_path):
