@@ -119,7 +119,11 @@ class TimelineEntryForm(BaseForm):
         validators=[Optional()],
     )
     court = StringField(_l("Court"), validators=[Optional(), Length(max=NAME_MAX)])
-    room = StringField(_l("Courtroom"), validators=[Optional(), Length(max=ROOM_MAX)])
+    room = StringField(
+        _l("Courtroom"),
+        description=_l("Its number, e.g. 5 or 312."),
+        validators=[Optional(), Length(max=ROOM_MAX)],
+    )
 
 
 STATUS_CHOICES = {"open": _l("open"), "closed": _l("closed")}

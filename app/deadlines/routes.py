@@ -2,11 +2,13 @@ from collections import defaultdict
 from datetime import date, timedelta
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app import dates
+from app import dates, models_base
 from app.access import ADMIN, EVERYONE, public, roles
+from app.auth.models import LOCALES
 from app.cases.models import CASE_TYPES, TERM_UNITS, TRIGGERS, CalendarDay, DeadlineRule
 from app.cases.terms import days_left
 from app.dates import CASE_DATES_FROM, CASE_DATES_TO
@@ -30,7 +32,6 @@ from app.deadlines.services import (
 from app.errors import RuleViolation
 from app.extensions import db
 from app.forms_base import BaseForm, form_status, show_refusal
-from app.models_base import utcnow
 
 bp = Blueprint("deadlines", __name__)
 
@@ -92,24 +93,36 @@ def calendar_link():
 @bp.route("/calendar/<token>.ics")
 @public
 def calendar_feed(token: str):
-    """The calendar feed behind the secret link: references and case types only."""
+    """The calendar feed behind the secret link, in its owner's language: each event names
+    the case's reference and type only. Not a hearing's court or room: with the date and time
+    they find the client by name in the court's published list of hearings, and a calendar
+    link ends up in phones, backups and shared calendars; the case page has the place."""
     user = user_by_calendar_token(token_hash(token)) if len(token) < 100 else None
     if user is None:
         abort(404)
-    events = [
-        (
-            f"{item.kind}-{item.item_id}",
-            item.due_on,
-            (
-                _("Deadline: %(reference)s, %(type)s")
-                if item.kind == "deadline"
-                else _("Hearing: %(reference)s, %(type)s")
+    language = (
+        user.locale
+        if user.locale in LOCALES
+        else request.accept_languages.best_match(list(LOCALES)) or "en"
+    )
+    with force_locale(language):
+        events = [
+            ical.FeedEvent(
+                uid=f"{item.kind}-{item.item_id}",
+                day=item.due_on,
+                at=item.hearing_time,
+                summary=(
+                    _("Deadline: %(type)s — %(reference)s")
+                    if item.kind == "deadline"
+                    else _("Hearing: %(type)s — %(reference)s")
+                )
+                % {"reference": item.reference, "type": CASE_TYPES[item.case_type]},
             )
-            % {"reference": item.reference, "type": CASE_TYPES[item.case_type]},
+            for item in feed_items(user, dates.today() - timedelta(days=30))
+        ]
+        body = ical.feed(
+            events, _("Huquq: deadlines"), dates.timezone(), models_base.utcnow(), language
         )
-        for item in feed_items(user, dates.today() - timedelta(days=30))
-    ]
-    body = ical.feed(events, "Huquq", utcnow())
     return Response(body, content_type="text/calendar; charset=utf-8")
 
 
