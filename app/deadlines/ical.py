@@ -8,7 +8,7 @@ Each event carries two reminders: the day before, and on the morning of the day.
 What an event says is only what the caller gives it (app/deadlines/routes.py: the case's
 reference and type) — never a client, never a typed text, never a hearing's place."""
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -50,7 +50,7 @@ def _alarms(event: FeedEvent) -> list[Alarm]:
 
 
 def feed(
-    events: Iterable[FeedEvent], name: str, zone: ZoneInfo, now: datetime, language: str
+    events: Sequence[FeedEvent], name: str, zone: ZoneInfo, now: datetime, language: str
 ) -> bytes:
     """The calendar as bytes (CRLF lines, folded at 75 octets, by the library)."""
     calendar = Calendar()
@@ -76,5 +76,10 @@ def feed(
         for alarm in _alarms(item):
             event.add_component(alarm)
         calendar.add_component(event)
-    calendar.add_missing_timezones()
+    # The zone's rules over the feed's own years only, not its whole history since 1970.
+    days = [item.day for item in events]
+    if days:
+        calendar.add_missing_timezones(
+            first_date=date(min(days).year, 1, 1), last_date=date(max(days).year + 1, 12, 31)
+        )
     return calendar.to_ical()
