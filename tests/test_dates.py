@@ -170,3 +170,18 @@ def test_the_dashboard_presets_follow_moscows_date(app, moscow, client, make, cl
     page = client.get("/dashboard").text
     assert "from=2026-04-01&amp;to=2026-04-01" in page  # this month and this quarter
     assert "from=2026-01-01&amp;to=2026-04-01" in page  # this year
+
+
+def test_an_import_takes_moscows_today_and_refuses_tomorrow(app, moscow, clock, tmp_path):
+    header = (
+        "reference,case_type,opened_on,region,client_name,citizenship,assigned_to,"
+        "outcome,closed_on,next_deadline,summary"
+    )
+    path = tmp_path / "cases.csv"
+    for opened_on, ok in (("2026-03-10", True), ("2026-03-11", False)):
+        row = f",other,{opened_on},Москва,Усмонов Бахтиёр,UZ,,,,,"
+        path.write_bytes(f"{header}\r\n{row}\r\n".encode("utf-8-sig"))
+        result = app.test_cli_runner().invoke(args=["cases", "import", str(path), "--dry-run"])
+        assert (result.exit_code == 0) is ok, result.output
+        if not ok:
+            assert "future" in result.output
