@@ -113,9 +113,13 @@ class TimelineEntryForm(BaseForm):
     occurred_on = DateField(_l("Date"), default=dates.today, validators=[InputRequired()])
     body = TextAreaField(_l("Text"), validators=[DataRequired(), Length(max=SUMMARY_MAX)])
     # A hearing's time and place (the other kinds have none: the service drops them).
+    # Typed as text, not a browser's time picker: that shows "2:30 PM" in an English browser,
+    # and a court's summons says 14:30. "14.30" is how many people write it, and is taken too.
     hearing_time = TimeField(
         _l("Time"),
+        format=["%H:%M", "%H.%M"],
         description=_l("Local time, 24-hour (14:30); leave empty if not known yet."),
+        invalid_value_message=_l("Enter the time as hours and minutes, e.g. 14:30."),
         validators=[Optional()],
     )
     court = StringField(_l("Court"), validators=[Optional(), Length(max=NAME_MAX)])

@@ -43,7 +43,7 @@ def test_a_hearing_gets_a_time_and_a_place_sealed(client, volunteer, make, app):
     done = _add_hearing(
         client,
         case.reference,
-        hearing_time="14:30",
+        hearing_time="14.30",  # as many people write it
         court="Тверской районный суд",
         room="512",
     )
@@ -76,13 +76,14 @@ def test_a_hearing_without_a_time_and_a_note_without_a_place(client, volunteer, 
         assert all(e.court is None and e.hearing_time is None for e in entries)
 
 
-@pytest.mark.parametrize("bad", ["25:00", "2pm", "14.30"])
+@pytest.mark.parametrize("bad", ["25:00", "2pm", "1430", "14:30:99"])
 def test_a_bad_hearing_time_is_refused_beside_the_field(client, volunteer, make, app, bad):
     case = make.case(by=volunteer)
     before = row_counts(app)
     refused = _add_hearing(client, case.reference, hearing_time=bad)
     assert refused.status_code == 422
     assert 'id="hearing_time-error"' in refused.text
+    assert "Enter the time as hours and minutes, e.g. 14:30." in refused.text
     assert row_counts(app) == before
 
 
