@@ -61,6 +61,9 @@ def create_app(config=None) -> Flask:
     )
     app.config.from_object(config)
     _private_instance(Path(app.instance_path))
+    from app.dates import check_timezone
+
+    check_timezone(app.config["BABEL_DEFAULT_TIMEZONE"])  # a typo stops the start, not a page
     from app.proxy import TrustedProxies
 
     app.wsgi_app = TrustedProxies(app.wsgi_app, app.config["FORWARDED_ALLOW_IPS"])

@@ -20,6 +20,7 @@ from wtforms import DateField, Form, PasswordField, SelectField, StringField, Te
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
+from app import dates
 from app.dates import CASE_DATES_FROM, CASE_DATES_TO
 from app.extensions import db
 
@@ -122,7 +123,7 @@ class QueryForm(Form):
 
 
 def not_in_future(form, field):
-    if field.data is not None and field.data > date.today():
+    if field.data is not None and field.data > dates.today():
         raise ValidationError(_l("This date is in the future."))
 
 

@@ -274,3 +274,42 @@ def test_typed_case_texts_and_their_audit_copies_are_sealed_and_open_again_on_do
                 *plain_audit[2:],
             ]
         )
+
+
+def test_hearing_time_and_place_come_and_go_with_their_migration(empty_app):
+    """0017 adds a hearing's time, court and room; going down drops them and keeps the hearing
+    and its note. (Relative revisions: 0017 is the newest, whatever it follows.)"""
+    from datetime import time
+
+    from app.cases.services import add_timeline_entry, open_case
+    from app.clients.services import create_client
+
+    upgrade()
+    client = create_client({"full_name": "Усмонов Бахтиёр", "citizenship": "UZ"}, by=None)
+    case = open_case(
+        client, {"case_type": "other", "opened_on": date(2026, 3, 1), "region": "М"}, None
+    )
+    entry = add_timeline_entry(
+        case,
+        "hearing",
+        date(2026, 3, 20),
+        "Заседание",
+        None,
+        hearing_time=time(9, 45),
+        court="Тверской районный суд",
+        room="512",
+    )
+    db.session.commit()
+    raw = db.session.execute(sa.text("SELECT court FROM timeline_entries")).scalar_one()
+    assert "Тверской".encode() not in bytes(raw)
+    entry_id = entry.id
+    db.session.remove()
+    downgrade(revision="-1")
+    columns = {c["name"] for c in sa.inspect(db.engine).get_columns("timeline_entries")}
+    assert not columns & {"hearing_time", "court", "room"}
+    with db.engine.connect() as connection:
+        kinds = connection.execute(sa.text("SELECT id, kind FROM timeline_entries")).all()
+    assert (entry_id, "hearing") in [tuple(k) for k in kinds]
+    upgrade()
+    columns = {c["name"] for c in sa.inspect(db.engine).get_columns("timeline_entries")}
+    assert {"hearing_time", "court", "room"} <= columns

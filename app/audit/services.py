@@ -9,7 +9,7 @@ without the ORM seeing each one.
 """
 
 import base64
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 from functools import cache
 
@@ -95,7 +95,7 @@ def _audited_mappers():
 def _plain(value):
     if isinstance(value, bytes):  # a sealed value stays sealed in the trail
         return SEALED + base64.b64encode(value).decode()
-    if isinstance(value, datetime | date):
+    if isinstance(value, datetime | date | time):  # a hearing's time: "14:30:00"
         return value.isoformat()
     if isinstance(value, Decimal):
         return str(value)

@@ -1,7 +1,12 @@
-from datetime import date
-
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import (
+    DateField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
 from wtforms.validators import (
     DataRequired,
     InputRequired,
@@ -11,12 +16,14 @@ from wtforms.validators import (
 )
 from wtforms.widgets import HiddenInput
 
+from app import dates
 from app.cases.models import (
     CASE_TYPES,
     ENTRY_KINDS,
     NAME_MAX,
     OUTCOMES,
     REFUSAL_REASONS,
+    ROOM_MAX,
     SUMMARY_MAX,
 )
 from app.forms_base import BaseForm, QueryForm, choices, not_in_future
@@ -36,7 +43,7 @@ class CaseForm(BaseForm):
     )
     opened_on = DateField(
         _l("Opened on"),
-        default=date.today,
+        default=dates.today,
         validators=[InputRequired(), not_in_future],
     )
     region = StringField(_l("Region"), validators=[DataRequired(), Length(max=NAME_MAX)])
@@ -91,7 +98,7 @@ class CloseCaseForm(BaseForm):
     )
     closed_on = DateField(
         _l("Outcome reached on"),
-        default=date.today,
+        default=dates.today,
         validators=[InputRequired(), not_in_future],
     )
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=SUMMARY_MAX)])
@@ -103,8 +110,24 @@ class ReopenCaseForm(BaseForm):
 
 class TimelineEntryForm(BaseForm):
     kind = SelectField(_l("Entry"), choices=choices(ENTRY_KINDS), validators=[DataRequired()])
-    occurred_on = DateField(_l("Date"), default=date.today, validators=[InputRequired()])
+    occurred_on = DateField(_l("Date"), default=dates.today, validators=[InputRequired()])
     body = TextAreaField(_l("Text"), validators=[DataRequired(), Length(max=SUMMARY_MAX)])
+    # A hearing's time and place (the other kinds have none: the service drops them).
+    # Typed as text, not a browser's time picker: that shows "2:30 PM" in an English browser,
+    # and a court's summons says 14:30. "14.30" is how many people write it, and is taken too.
+    hearing_time = TimeField(
+        _l("Time"),
+        format=["%H:%M", "%H.%M"],
+        description=_l("Local time, 24-hour (14:30); leave empty if not known yet."),
+        invalid_value_message=_l("Enter the time as hours and minutes, e.g. 14:30."),
+        validators=[Optional()],
+    )
+    court = StringField(_l("Court"), validators=[Optional(), Length(max=NAME_MAX)])
+    room = StringField(
+        _l("Courtroom"),
+        description=_l("Its number, e.g. 5 or 312."),
+        validators=[Optional(), Length(max=ROOM_MAX)],
+    )
 
 
 STATUS_CHOICES = {"open": _l("open"), "closed": _l("closed")}
@@ -155,9 +178,9 @@ class DeadlineActionForm(BaseForm):
         choices=choices(DEADLINE_ACTIONS, blank="—"),
         validators=[DataRequired()],
     )
-    on = DateField(_l("Date"), default=date.today, validators=[InputRequired()])
+    on = DateField(_l("Date"), default=dates.today, validators=[InputRequired()])
     note = StringField(_l("Note"), validators=[Optional(), Length(max=NAME_MAX)])
 
     def validate_on(self, field):
-        if self.action.data in ("met", "missed") and field.data and field.data > date.today():
+        if self.action.data in ("met", "missed") and field.data and field.data > dates.today():
             raise ValidationError(_l("This date is in the future."))

@@ -1,4 +1,4 @@
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -12,6 +12,7 @@ from app.models_base import CreatedAtMixin, UtcDateTime, check_in, utcnow
 
 SUMMARY_MAX = 10_000
 NAME_MAX = 200
+ROOM_MAX = 40  # a courtroom: "зал 5", "каб. 312"
 
 # Stable codes (SPEC); only the labels are translated.
 CASE_TYPES = {
@@ -222,7 +223,7 @@ class Case(CreatedAtMixin, db.Model):
 class TimelineEntry(CreatedAtMixin, db.Model):
     __tablename__ = "timeline_entries"
     __audited__ = True
-    SEALED_TEXTS = ("body",)
+    SEALED_TEXTS = ("body", "court", "room")
     __table_args__ = (
         sa.CheckConstraint(check_in("kind", ALL_ENTRY_KINDS), name="kind"),
         sa.Index(None, "kind", "occurred_on"),  # hearings ahead
@@ -235,6 +236,14 @@ class TimelineEntry(CreatedAtMixin, db.Model):
     occurred_on: Mapped[date]
     _body: Mapped[bytes | None] = mapped_column("body", sa.LargeBinary)
     body = Sealed("_body")
+    # A hearing's time (local, in HUQUQ_TIMEZONE; none when not yet known) and place. The time
+    # stays plain like the case's dates; the court and the room are typed, and with a date they
+    # find the client in the court's published list of hearings: sealed with the client's key.
+    hearing_time: Mapped[time | None]
+    _court: Mapped[bytes | None] = mapped_column("court", sa.LargeBinary)
+    court = Sealed("_court")
+    _room: Mapped[bytes | None] = mapped_column("room", sa.LargeBinary)
+    room = Sealed("_room")
     # "closed": the outcome recorded; "reopened": the outcome it replaced.
     outcome: Mapped[str | None] = mapped_column(sa.String(16))
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))

@@ -1,5 +1,4 @@
 from collections.abc import Callable
-from datetime import date
 
 from flask import (
     Blueprint,
@@ -16,6 +15,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
+from app import dates
 from app.access import EVERYONE, load_case_or_404, load_client_or_404, roles
 from app.audit.queries import case_history, shown_changes
 from app.auth.queries import assignable_users
@@ -259,7 +259,14 @@ def add_entry(reference: str):
             form,
             lambda: (
                 add_timeline_entry(
-                    case, form.kind.data, form.occurred_on.data, form.body.data, by=current_user
+                    case,
+                    form.kind.data,
+                    form.occurred_on.data,
+                    form.body.data,
+                    by=current_user,
+                    hearing_time=form.hearing_time.data,
+                    court=form.court.data,
+                    room=form.room.data,
                 ).case
             ),
             lambda _case: _("Added to the timeline."),
@@ -357,13 +364,23 @@ def urgency(deadline) -> str:
     """A class for how pressing a deadline is: overdue, urgent (3 days), soon (7 days)."""
     if not deadline.is_open:
         return "resolved"
-    left = days_left(deadline.due_on, date.today())
+    return urgency_of(days_left(deadline.due_on, dates.today()))
+
+
+@bp.app_template_filter("urgency_of")
+def urgency_of(left: int) -> str:
+    """The class for a deadline ``left`` days away (negative: overdue)."""
     return "overdue" if left < 0 else "urgent" if left <= 3 else "soon" if left <= 7 else ""
 
 
 @bp.app_template_filter("days_left_text")
 def days_left_text(deadline) -> str:
-    left = days_left(deadline.due_on, date.today())
+    return left_text(days_left(deadline.due_on, dates.today()))
+
+
+@bp.app_template_filter("left_text")
+def left_text(left: int) -> str:
+    """ "overdue by 3 days", "due today", "2 days left"."""
     if left < 0:
         return ngettext("overdue by %(num)d day", "overdue by %(num)d days", -left)
     if left == 0:

@@ -6,10 +6,11 @@ or after the day it opened, a closed case is not closed again, and reopening is 
 """
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, time
 
 from flask_babel import gettext as _
 
+from app import dates
 from app.audit.services import acting
 from app.auth.models import User
 from app.cases.models import CASE_TYPES, OUTCOMES, TYPE_FIELDS, Case, Deadline, TimelineEntry
@@ -86,15 +87,25 @@ def add_timeline_entry(
     body: str | None,
     by: User | None,
     outcome: str | None = None,
+    hearing_time: time | None = None,
+    court: str | None = None,
+    room: str | None = None,
 ) -> TimelineEntry:
-    """``outcome``: for "closed", the outcome recorded; for "reopened", the one it replaced."""
+    """``outcome``: for "closed", the outcome recorded; for "reopened", the one it replaced.
+    ``hearing_time`` (local, in HUQUQ_TIMEZONE), ``court`` and ``room``: a hearing's; any other
+    kind of entry has no time or place, and they are dropped."""
     acting(by)
+    if kind != "hearing":
+        hearing_time = court = room = None
     entry = TimelineEntry(
         case=case,
         kind=kind,
         occurred_on=occurred_on,
         body=body,
         outcome=outcome,
+        hearing_time=hearing_time,
+        court=court or None,
+        room=room or None,
         created_by_id=by.id if by else None,
     )
     db.session.add(entry)
@@ -133,7 +144,7 @@ def reopen_case(
         raise RuleViolation(_("This case is open already."))
     previous = case.outcome
     case.outcome, case.closed_on = None, None
-    add_timeline_entry(case, "reopened", on or date.today(), note, by, outcome=previous)
+    add_timeline_entry(case, "reopened", on or dates.today(), note, by, outcome=previous)
     return case
 
 
@@ -222,7 +233,7 @@ def extend_deadline(
         old=previous.isoformat(),
         new=due_on.isoformat(),
     )
-    add_timeline_entry(deadline.case, kind, date.today(), f"{text}\n{note}" if note else text, by)
+    add_timeline_entry(deadline.case, kind, dates.today(), f"{text}\n{note}" if note else text, by)
     return deadline
 
 

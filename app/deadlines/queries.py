@@ -1,7 +1,7 @@
 """Reads for the deadlines page, the calendar feed and the workload table."""
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 
 import sqlalchemy as sa
 
@@ -25,11 +25,15 @@ class Due:
     case_type: str
     assignee: str | None
     item_id: int
+    hearing_time: time | None = None  # a hearing's, local (HUQUQ_TIMEZONE), when known
 
 
 def _items(where, today: date, until: date) -> list[Due]:
-    """Deadline titles are sealed with their client's key: each is opened here (an erased
-    client's deadline shows its rule's name)."""
+    """Open deadlines due by ``until`` and hearings from ``today`` to ``until``, of open cases
+    only: a closed case's hearings will not be held, and its deadlines left open are no longer
+    anyone's work (they stay on the case page, and come back if it is reopened). Deadline
+    titles are sealed with their client's key: each is opened here (an erased client's
+    deadline shows its rule's name). Soonest first, a day's hearings by their time."""
     assignee = sa.orm.aliased(User)
     deadlines = (
         sa.select(
@@ -43,12 +47,13 @@ def _items(where, today: date, until: date) -> list[Due]:
             Client.data_key,
             Client.pseudonym,
             DeadlineRule.name,
+            sa.cast(sa.null(), TimelineEntry.hearing_time.type).label("hearing_time"),
         )
         .join(Case, Case.id == Deadline.case_id)
         .join(Client, Client.id == Case.client_id)
         .outerjoin(DeadlineRule, DeadlineRule.id == Deadline.rule_id)
         .outerjoin(assignee, assignee.id == Case.assigned_to_id)
-        .where(Deadline.is_open, Deadline.due_on <= until, where)
+        .where(Deadline.is_open, Deadline.due_on <= until, Case.is_open, where)
     )
     hearings = (
         sa.select(
@@ -62,20 +67,26 @@ def _items(where, today: date, until: date) -> list[Due]:
             sa.null(),
             sa.null(),
             sa.null(),
+            TimelineEntry.hearing_time,
         )
         .join(Case, Case.id == TimelineEntry.case_id)
         .outerjoin(assignee, assignee.id == Case.assigned_to_id)
         .where(
-            TimelineEntry.kind == "hearing", TimelineEntry.occurred_on.between(today, until), where
+            TimelineEntry.kind == "hearing",
+            TimelineEntry.occurred_on.between(today, until),
+            Case.is_open,
+            where,
         )
     )
-    rows = db.session.execute(sa.union_all(deadlines, hearings).order_by("due_on")).all()
+    rows = db.session.execute(
+        sa.union_all(deadlines, hearings).order_by("due_on", "hearing_time", "reference")
+    ).all()
     opener = Opener()
     items = []
-    for due_on, kind, sealed, reference, case_type, email, item_id, key, code, rule in rows:
+    for due_on, kind, sealed, reference, case_type, email, item_id, key, code, rule, at in rows:
         title = opener.text(key, code, sealed, f"deadlines.title.{reference}")
         title = title or rule or ""
-        items.append(Due(due_on, kind, title, reference, case_type, email, item_id))
+        items.append(Due(due_on, kind, title, reference, case_type, email, item_id, at))
     return items
 
 
@@ -86,14 +97,15 @@ def due_items(user: User, today: date, days: int = LATER) -> list[Due]:
 
 
 def feed_items(user: User, today: date) -> list[Due]:
-    """For a user's calendar: deadlines and hearings of their own cases, a year ahead."""
+    """For a user's calendar: deadlines and hearings of their own open cases, a year ahead."""
     return _items(own_cases_clause(user), today, today + timedelta(days=366))
 
 
 @unchanged_since_last_view
 def workload(today: date) -> tuple[tuple[str | None, int, int, int], ...]:
     """Per assignee (None: nobody yet): (email, open cases, open deadlines due within 7 days,
-    overdue deadlines), busiest first. Two GROUP BY queries, whatever the number of people."""
+    overdue deadlines), busiest first. Deadlines of open cases only, as on the deadlines page.
+    Two GROUP BY queries, whatever the number of people."""
     soon = today + timedelta(days=SOON)
     table: dict[int | None, list[int]] = {}
     open_cases = (
@@ -110,7 +122,7 @@ def workload(today: date) -> tuple[tuple[str | None, int, int, int], ...]:
             sa.func.count().filter(Deadline.due_on < today),
         )
         .join(Case, Case.id == Deadline.case_id)
-        .where(Deadline.is_open)
+        .where(Deadline.is_open, Case.is_open)
         .group_by(Case.assigned_to_id)
     )
     for user_id, this_week, overdue in db.session.execute(terms):

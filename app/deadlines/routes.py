@@ -2,17 +2,19 @@ from collections import defaultdict
 from datetime import date, timedelta
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user
 
+from app import dates, models_base
 from app.access import ADMIN, EVERYONE, public, roles
+from app.auth.models import LOCALES
 from app.cases.models import CASE_TYPES, TERM_UNITS, TRIGGERS, CalendarDay, DeadlineRule
+from app.cases.terms import days_left
 from app.dates import CASE_DATES_FROM, CASE_DATES_TO
 from app.deadlines import ical
 from app.deadlines.forms import CalendarDayForm, RuleForm
 from app.deadlines.queries import (
-    LATER,
     SOON,
     all_rules,
     calendar_days,
@@ -30,7 +32,6 @@ from app.deadlines.services import (
 from app.errors import RuleViolation
 from app.extensions import db
 from app.forms_base import BaseForm, form_status, show_refusal
-from app.models_base import utcnow
 
 bp = Blueprint("deadlines", __name__)
 
@@ -42,38 +43,31 @@ def _week_of(day: date) -> date:
 @bp.route("/deadlines")
 @roles(*EVERYONE)
 def overview():
-    """Overdue deadlines, those due within 7 and 30 days, and hearings by week: a volunteer's
-    own, or everyone's grouped by volunteer for coordinators."""
-    today = date.today()
+    """Open deadlines by due date, soonest first (overdue ones first of all), and hearings by
+    week: a volunteer's own, or everyone's for coordinators, who may group them by volunteer
+    (``?by=volunteer``, kept in the URL)."""
+    today = dates.today()
     items = due_items(current_user, today)
-    deadlines = [i for i in items if i.kind == "deadline"]
-    sections = [
-        ("overdue", _("Overdue"), [d for d in deadlines if d.due_on < today]),
-        (
-            "soon",
-            ngettext("Due within %(num)d day", "Due within %(num)d days", SOON),
-            [d for d in deadlines if today <= d.due_on <= today + timedelta(days=SOON)],
-        ),
-        (
-            "later",
-            ngettext("Due within %(num)d day", "Due within %(num)d days", LATER),
-            [d for d in deadlines if d.due_on > today + timedelta(days=SOON)],
-        ),
-    ]
-    grouped = []
-    for key, title, rows in sections:
-        by_person = defaultdict(list)
+    rows = [(d, days_left(d.due_on, today)) for d in items if d.kind == "deadline"]
+    by_volunteer = current_user.is_coordinator and request.args.get("by") == "volunteer"
+    if by_volunteer:
+        people = defaultdict(list)
         for row in rows:
-            by_person[row.assignee if current_user.is_coordinator else None].append(row)
-        grouped.append((key, title, len(rows), sorted(by_person.items(), key=lambda p: p[0] or "")))
+            people[row[0].assignee].append(row)
+        groups = sorted(people.items(), key=lambda p: (p[0] is None, p[0] or ""))
+    else:
+        groups = [(None, rows)] if rows else []
     weeks = defaultdict(list)
     for hearing in (i for i in items if i.kind == "hearing"):
         weeks[_week_of(hearing.due_on)].append(hearing)
     return render_template(
         "deadlines/overview.html",
-        sections=grouped,
+        groups=groups,
+        by_volunteer=by_volunteer,
+        overdue=sum(1 for _row, left in rows if left < 0),
+        soon=sum(1 for _row, left in rows if 0 <= left <= SOON),
+        total=len(rows),
         weeks=sorted(weeks.items()),
-        today=today,
         labels=CASE_TYPES,
     )
 
@@ -99,24 +93,36 @@ def calendar_link():
 @bp.route("/calendar/<token>.ics")
 @public
 def calendar_feed(token: str):
-    """The calendar feed behind the secret link: references and case types only."""
+    """The calendar feed behind the secret link, in its owner's language: each event names
+    the case's reference and type only. Not a hearing's court or room: with the date and time
+    they find the client by name in the court's published list of hearings, and a calendar
+    link ends up in phones, backups and shared calendars; the case page has the place."""
     user = user_by_calendar_token(token_hash(token)) if len(token) < 100 else None
     if user is None:
         abort(404)
-    events = [
-        (
-            f"{item.kind}-{item.item_id}",
-            item.due_on,
-            (
-                _("Deadline: %(reference)s, %(type)s")
-                if item.kind == "deadline"
-                else _("Hearing: %(reference)s, %(type)s")
+    language = (
+        user.locale
+        if user.locale in LOCALES
+        else request.accept_languages.best_match(list(LOCALES)) or "en"
+    )
+    with force_locale(language):
+        events = [
+            ical.FeedEvent(
+                uid=f"{item.kind}-{item.item_id}",
+                day=item.due_on,
+                at=item.hearing_time,
+                summary=(
+                    _("Deadline: %(type)s — %(reference)s")
+                    if item.kind == "deadline"
+                    else _("Hearing: %(type)s — %(reference)s")
+                )
+                % {"reference": item.reference, "type": CASE_TYPES[item.case_type]},
             )
-            % {"reference": item.reference, "type": CASE_TYPES[item.case_type]},
+            for item in feed_items(user, dates.today() - timedelta(days=30))
+        ]
+        body = ical.feed(
+            events, _("Huquq: deadlines"), dates.timezone(), models_base.utcnow(), language
         )
-        for item in feed_items(user, date.today() - timedelta(days=30))
-    ]
-    body = ical.feed(events, "Huquq", utcnow())
     return Response(body, content_type="text/calendar; charset=utf-8")
 
 
@@ -152,7 +158,7 @@ def edit_rule(rule_id: int | None = None):
 @roles(ADMIN)
 def working_calendar():
     """Public holidays and moved working days, by year."""
-    year = request.args.get("year", date.today().year, type=int)
+    year = request.args.get("year", dates.today().year, type=int)
     year = min(max(year, CASE_DATES_FROM.year), CASE_DATES_TO.year)
     form = CalendarDayForm()
     if form.validate_on_submit():

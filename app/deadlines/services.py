@@ -9,6 +9,7 @@ from datetime import date
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from app import dates
 from app.audit.services import acting
 from app.auth.models import User
 from app.cases.models import CalendarDay, Case, Deadline, DeadlineRule
@@ -52,7 +53,7 @@ def save_rule(rule: DeadlineRule | None, data: Mapping, by: User) -> DeadlineRul
             setattr(rule, name, data[name])
     db.session.add(rule)
     db.session.flush()
-    _recompute_from(date.today(), by)
+    _recompute_from(dates.today(), by)
     return rule
 
 
@@ -67,7 +68,7 @@ def add_calendar_day(day: date, is_working: bool, note: str | None, by: User) ->
     entry = CalendarDay(day=day, is_working=is_working, note=note)
     db.session.add(entry)
     db.session.flush()
-    _recompute_from(date.today(), by)
+    _recompute_from(dates.today(), by)
     return entry
 
 
@@ -75,4 +76,4 @@ def remove_calendar_day(entry: CalendarDay, by: User) -> None:
     acting(by)
     db.session.delete(entry)
     db.session.flush()
-    _recompute_from(date.today(), by)
+    _recompute_from(dates.today(), by)

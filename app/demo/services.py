@@ -301,7 +301,7 @@ def _sealed_texts(row: dict, table: str, reference: str, key: bytes) -> dict:
     reference (the same as the models do, in bulk)."""
     sealed = dict(row)
     for name in SEALED_TEXTS[table]:
-        sealed[name] = seal(key, row[name], f"{table}.{name}.{reference}")
+        sealed[name] = seal(key, row.get(name), f"{table}.{name}.{reference}")
     return sealed
 
 

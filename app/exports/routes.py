@@ -1,9 +1,8 @@
-from datetime import date
-
 from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from app import dates
 from app.access import ADMIN, STAFF, roles
 from app.auth.queries import assignable_users
 from app.auth.services import AccountLocked, confirm_password, locked_message, password_check
@@ -58,7 +57,7 @@ def _bad_filters(form):
 
 
 def _dated(name: str) -> str:
-    return f"huquq-{name}-{date.today().isoformat()}.csv"
+    return f"huquq-{name}-{dates.today().isoformat()}.csv"
 
 
 @bp.route("/cases.csv")

@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from app import models_base
+from app import dates, models_base
 from app.audit.models import AuditEvent
 from app.audit.services import acting, change, event_row, insert_changes
 from app.cases.models import TYPE_FIELDS, Case, Deadline, TimelineEntry
@@ -43,7 +43,7 @@ TABLES = {
 }
 SEALED = {
     "cases": Case.SEALED_TEXTS,
-    "timeline_entries": ("body",),
+    "timeline_entries": TimelineEntry.SEALED_TEXTS,
     "deadlines": ("title", "legal_basis"),
 }
 CASE_FIELDS = ("case_type", "opened_on", "region", "summary", "assigned_to_id")
@@ -124,7 +124,9 @@ def _load_cases(ids: list[int]) -> tuple[dict, dict, dict]:
             cases[row.id] = row._asdict()
         entry = TimelineEntry.__table__
         for row in db.session.execute(
-            sa.select(entry.c.id, entry.c.case_id, entry.c.body)
+            sa.select(
+                entry.c.id, entry.c.case_id, *(entry.c[n] for n in SEALED["timeline_entries"])
+            )
             .where(entry.c.case_id.in_(chunk))
             .order_by(entry.c.id)
         ):
@@ -154,7 +156,7 @@ class _Preparation:
 
     def __init__(self, plan, by_id: int | None) -> None:
         self.plan, self.by_id, self.batch = plan, by_id, Batch()
-        self.today = date.today()
+        self.today = dates.today()
         self.keys = _Keys()
         self.new_clients: dict[tuple, dict] = {}  # name key → the new client's row
         updated = [r.case_id for r in plan.rows if r.action == "update"]
@@ -352,36 +354,33 @@ class _Preparation:
         self.deadlines.setdefault(case_id, []).append(deadline)
         return new
 
+    def _reseal(self, row: dict, table: str, reference: str, old_key, key) -> dict:
+        """Seal ``row``'s texts of ``table`` anew with ``key`` (in place); their changes."""
+        changes = {}
+        for name in SEALED[table]:
+            if row.get(name) is not None:
+                text = self._open(old_key, row[name], table, name, reference)
+                sealed = self._seal(key, text, table, name, reference)
+                changes[name] = change(row[name], sealed)
+                row[name] = sealed
+        return changes
+
     def _reseal_children(self, case_id: int, reference: str, old_key, key, entries) -> None:
         """A case moved to another client: its timeline's and deadlines' texts sealed anew
         with the new client's key, as ``Case.reseal_for`` does."""
         for entry in entries:
-            if entry["body"] is None:
+            changes = self._reseal(entry, "timeline_entries", reference, old_key, key)
+            if not changes:
                 continue
-            text = self._open(old_key, entry["body"], "timeline_entries", "body", reference)
-            body = self._seal(key, text, "timeline_entries", "body", reference)
             if isinstance(entry["id"], New):  # added by this import: written sealed anew
                 for new, row in self.batch.new["timeline_entries"]:
                     if new is entry["id"]:
-                        row["body"] = body
+                        row.update({name: entry[name] for name in changes})
             else:
                 self.batch.updates["timeline_entries"][entry["id"]] = entry
-            self.batch.event(
-                "update",
-                "timeline_entries",
-                entry["id"],
-                case_id,
-                {"body": change(entry["body"], body)},
-            )
-            entry["body"] = body
+            self.batch.event("update", "timeline_entries", entry["id"], case_id, changes)
         for deadline in self.deadlines.get(case_id, []):
-            changes = {}
-            for name in SEALED["deadlines"]:
-                if deadline[name] is not None:
-                    text = self._open(old_key, deadline[name], "deadlines", name, reference)
-                    sealed = self._seal(key, text, "deadlines", name, reference)
-                    changes[name] = change(deadline[name], sealed)
-                    deadline[name] = sealed
+            changes = self._reseal(deadline, "deadlines", reference, old_key, key)
             if changes and not isinstance(deadline["id"], New):
                 self.batch.updates["deadlines"][deadline["id"]] = deadline
             if changes:
@@ -702,7 +701,7 @@ def _write(batch: Batch, rows: dict, connection, postgres: bool) -> None:
         )
     for table, names in (
         ("clients", ("citizenship",)),
-        ("timeline_entries", ("body",)),
+        ("timeline_entries", SEALED["timeline_entries"]),
         ("deadlines", ("due_on", "title", "legal_basis")),
     ):
         if not batch.updates[table]:

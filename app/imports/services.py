@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
+from app import dates
 from app.auth.models import User
 from app.cases.models import CASE_TYPES, NAME_MAX, OUTCOMES, SUMMARY_MAX, Case, Deadline
 from app.clients.countries import CODES
@@ -111,7 +112,7 @@ def _date(cells: dict, name: str, problems: list, number: int, past: bool = True
             )
         )
         value = None
-    elif past and value > date.today():
+    elif past and value > dates.today():
         problems.append(_("Row %(n)d: %(column)s is in the future.", n=number, column=name))
     return value
 

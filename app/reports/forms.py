@@ -1,5 +1,3 @@
-from datetime import date
-
 from flask_babel import lazy_gettext as _l
 from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import (
@@ -11,6 +9,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from app import dates
 from app.cases.models import CASE_TYPES
 from app.forms_base import BaseForm, DecimalField, QueryForm, choices
 from app.reports.queries import Filters, Period
@@ -69,14 +68,17 @@ class BenchmarkForm(BaseForm):
     )
     publication = StringField(_l("Publication"), validators=[DataRequired(), Length(max=200)])
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
-    year = IntegerField(
-        _l("Year"), validators=[InputRequired(), NumberRange(min=1990, max=date.today().year)]
-    )
+    year = IntegerField(_l("Year"), validators=[InputRequired(), NumberRange(min=1990)])
     quote = TextAreaField(_l("The sentence quoted"), validators=[DataRequired(), Length(max=2000)])
 
     def __init__(self, *args, case_types=CASE_TYPES, **kwargs):
         super().__init__(*args, **kwargs)
         self.case_type.choices = choices({k: CASE_TYPES[k] for k in case_types}, blank="—")
+
+    def validate_year(self, field):
+        """Checked when the form is, not when the module loaded: the year turns at midnight
+        where the organisation works, and a server runs across New Year."""
+        NumberRange(min=1990, max=dates.today().year)(self, field)
 
     def validate_high(self, field):
         if field.data is not None and self.low.data is not None and field.data < self.low.data:

@@ -7,6 +7,7 @@ from flask_babel import format_number, format_percent, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from app import dates
 from app.access import ADMIN, EVERYONE, STAFF, roles
 from app.auth.queries import all_users
 from app.cases.models import CASE_TYPES
@@ -66,7 +67,11 @@ def filter_form(visible_to=None) -> ReportFilterForm:
 def _presets(today: date) -> list[tuple[str, dict]]:
     kept = {k: v for k, v in request.args.items() if k not in ("from", "to")}
     year_start, a_year_ago = date(today.year, 1, 1), today - timedelta(days=364)
+    month_start = today.replace(day=1)
+    quarter_start = date(today.year, (today.month - 1) // 3 * 3 + 1, 1)
     return [
+        (_("This month"), {**kept, "from": month_start.isoformat(), "to": today.isoformat()}),
+        (_("This quarter"), {**kept, "from": quarter_start.isoformat(), "to": today.isoformat()}),
         (_("This year"), {**kept, "from": year_start.isoformat(), "to": today.isoformat()}),
         (_("Last 12 months"), {**kept, "from": a_year_ago.isoformat(), "to": today.isoformat()}),
         (_("All time"), kept),
@@ -92,7 +97,7 @@ def _rate_text(row, label: str) -> str:
 
 
 def _dashboard(template: str, visible_to=None, **extra):
-    today = date.today()
+    today = dates.today()
     form = filter_form(visible_to)
     period, filters = form.period(), form.report_filters(visible_to=visible_to)
     rows, known = report_rows(period, filters)
@@ -157,7 +162,7 @@ def _dashboard(template: str, visible_to=None, **extra):
 @roles(*STAFF)
 def dashboard():
     """The organisation's outcomes next to the published benchmarks, and who carries what."""
-    return _dashboard("reports/dashboard.html", workload=workload(date.today()))
+    return _dashboard("reports/dashboard.html", workload=workload(dates.today()))
 
 
 @bp.route("/summary")

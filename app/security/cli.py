@@ -1,13 +1,12 @@
 import sqlite3
 import subprocess
-from datetime import date
 from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from app import models_base
+from app import dates, models_base
 from app.auth.housekeeping import tidy
 from app.crypto import Keys, write_key_file
 from app.extensions import db
@@ -56,7 +55,7 @@ def retention_command(dry_run: bool) -> None:
     """Erase the identifying data the retention rule says is no longer to be kept; delete
     ended and expired sessions, old login failures and import files not applied (e.g.
     nightly)."""
-    count = run_retention(date.today(), by=None, dry_run=dry_run)
+    count = run_retention(dates.today(), by=None, dry_run=dry_run)
     if dry_run:
         db.session.rollback()
         if count is None:

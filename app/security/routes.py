@@ -1,9 +1,8 @@
-from datetime import date
-
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from app import dates
 from app.access import ADMIN, roles
 from app.errors import RuleViolation
 from app.extensions import db
@@ -30,7 +29,7 @@ def retention():
             flash(_("Retention saved."), "success")
             return redirect(url_for("security.retention"))
     days = retention_days()
-    due = len(retention_due(date.today(), days)) if days else None
+    due = len(retention_due(dates.today(), days)) if days else None
     return render_template("security/retention.html", form=form, days=days, due=due), (
         form_status(form)
     )

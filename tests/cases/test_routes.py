@@ -6,6 +6,7 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
+from app.dates import today
 from tests.helpers import csrf_field, login, row_counts, submit
 
 INTAKE = {
@@ -77,7 +78,7 @@ BAD_INTAKE = [
     ("case-opened_on", "03.03.2025", "Not a valid date"),
     ("case-opened_on", "", "This field is required."),
     ("case-opened_on", "1812-09-07", "too far in the past"),
-    ("case-opened_on", (date.today() + timedelta(days=1)).isoformat(), "future"),
+    ("case-opened_on", (today() + timedelta(days=1)).isoformat(), "future"),
     ("case-region", "", "This field is required."),
     ("case-region", "М" * 201, "200"),
     ("case-summary", "ж" * 10_001, "10000"),

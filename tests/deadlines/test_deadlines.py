@@ -8,10 +8,11 @@ import pytest
 import sqlalchemy as sa
 
 from app.cases.models import Case, Deadline, TimelineEntry
+from app.dates import today
 from app.extensions import db
 from tests.helpers import csrf_field, login, row_counts, submit
 
-TODAY = date.today()
+TODAY = today()
 
 
 def _deadlines(app, case_id: int) -> list[Deadline]:

@@ -3,11 +3,11 @@
 import csv
 import io
 import re
-from datetime import date
 
 import pytest
 from playwright.sync_api import expect
 
+from app.dates import today
 from app.exports.queries import CASE_HEADERS
 from tests.e2e.conftest import log_in
 
@@ -38,7 +38,7 @@ def _one_new_case_csv(name: str) -> bytes:
     row = {
         "reference": "",
         "case_type": "school_refusal",
-        "opened_on": date.today().isoformat(),
+        "opened_on": today().isoformat(),
         "region": "Екатеринбург",
         "client_name": name,
         "citizenship": "TJ",

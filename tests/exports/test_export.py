@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from app.audit.models import AuditEvent
 from app.cases.models import Case, Deadline
 from app.crypto import Keys, Opener, new_data_key, seal, wrap
+from app.dates import today
 from app.exports.csvfile import (
     FORMULA_SIGNS,
     WHITE_SPACE,
@@ -75,7 +76,7 @@ def test_cases_csv_has_spec_columns_and_pseudonyms(client, coordinator, make, ap
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
     assert (
-        f'filename="huquq-cases-{date.today().isoformat()}.csv"'
+        f'filename="huquq-cases-{today().isoformat()}.csv"'
         in response.headers["Content-Disposition"]
     )
     assert response.data.decode("utf-8").splitlines()[0] == "\ufeff" + HEADER

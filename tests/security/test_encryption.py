@@ -21,6 +21,7 @@ from app.cases.services import add_timeline_entry, open_case
 from app.clients.models import Client
 from app.clients.services import create_client
 from app.crypto import Keys
+from app.dates import today
 from app.extensions import db
 from config import TestConfig
 from tests.databases import BACKENDS, app_on_fresh_database
@@ -210,7 +211,7 @@ def test_what_people_type_about_a_case_is_sealed_in_the_database(backend, tmp_pa
                 "offence_article": TYPED["offence_article"],
             },
         )
-        due_on = date.today() + timedelta(days=5)
+        due_on = today() + timedelta(days=5)
         added = submit(
             web,
             f"/cases/{deportation}",

@@ -2,7 +2,7 @@
 the dashboard shows do not change."""
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -10,11 +10,12 @@ import sqlalchemy as sa
 from app.audit.models import AuditEvent
 from app.audit.queries import shown_changes
 from app.clients.models import Client, ClientIndex
+from app.dates import today
 from app.extensions import db
 from app.reports.queries import Filters, Period, report_rows
 from tests.helpers import csrf_field, login, row_counts, submit
 
-TODAY = date.today()
+TODAY = today()
 
 
 @pytest.fixture
