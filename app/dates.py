@@ -15,3 +15,16 @@ CASE_DATES_TO = date(2100, 12, 31)
 def is_case_date(day: date) -> bool:
     """Whether ``day`` is one a case can hold."""
     return CASE_DATES_FROM <= day <= CASE_DATES_TO
+
+
+def today() -> date:
+    """Today's date in HUQUQ_TIMEZONE (the app's zone), never the server clock's own date."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from flask import current_app, has_app_context
+
+    zone = "Europe/Moscow"
+    if has_app_context():
+        zone = current_app.config.get("BABEL_DEFAULT_TIMEZONE", zone)
+    return datetime.now(ZoneInfo(zone)).date()

@@ -9,6 +9,7 @@ from app.access import visible_cases_clause
 from app.auth.models import User
 from app.cases.models import CalendarDay, Case, DeadlineRule
 from app.cases.terms import WorkCalendar
+from app.cases.workdays import Calendars
 from app.dates import is_case_date
 from app.extensions import db
 from app.models_base import MAX_ID
@@ -133,20 +134,30 @@ def regions_in_use() -> list[str]:
     return list(db.session.execute(query).scalars())
 
 
-def active_rules(case_type: str) -> list[DeadlineRule]:
-    """The deadline rules in force for this case type."""
-    query = (
-        sa.select(DeadlineRule)
-        .where(DeadlineRule.case_type == case_type, DeadlineRule.is_active)
-        .order_by(DeadlineRule.id)
-    )
-    return list(db.session.execute(query).scalars())
+def active_rules(case_type: str | None = None) -> list[DeadlineRule]:
+    """The deadline rules in force, of this case type (None: all), whatever dates they apply
+    to; ``DeadlineRule.applies_on`` picks the one for an event's date."""
+    query = sa.select(DeadlineRule).where(DeadlineRule.is_active)
+    if case_type is not None:
+        query = query.where(DeadlineRule.case_type == case_type)
+    return list(db.session.execute(query.order_by(DeadlineRule.id)).scalars())
 
 
-def work_calendar() -> WorkCalendar:
-    """The working-day calendar: Monday–Friday, less holidays, plus moved working days."""
-    days = db.session.execute(sa.select(CalendarDay.day, CalendarDay.is_working)).all()
-    return WorkCalendar(
-        holidays=frozenset(d for d, working in days if not working),
-        working_weekends=frozenset(d for d, working in days if working),
-    )
+def rules_on(day: date, case_type: str | None = None) -> list[DeadlineRule]:
+    """The rules that count an event on ``day``: in force, and valid from on or before it and
+    to on or after it."""
+    return [rule for rule in active_rules(case_type) if rule.applies_on(day)]
+
+
+def work_calendars() -> Calendars:
+    """Russia's working calendar (the ``holidays`` library's) with the admin's corrections:
+    federal ones for everyone, a region's for that region's cases."""
+    rows = db.session.execute(
+        sa.select(CalendarDay.day, CalendarDay.is_working, CalendarDay.region)
+    ).all()
+    return Calendars(rows)
+
+
+def work_calendar(region: str | None = None) -> WorkCalendar:
+    """The calendar for a case whose region is typed as ``region`` (None: federal)."""
+    return work_calendars().for_region(region)
