@@ -7,8 +7,8 @@ import sqlalchemy as sa
 
 from app.access import visible_cases_clause
 from app.auth.models import User
-from app.cases.models import CalendarDay, Case, DeadlineRule
-from app.cases.terms import WorkCalendar
+from app.cases.models import CalendarDay, Case, DeadlineRule, trigger_date
+from app.cases.terms import Explanation, WorkCalendar, explain
 from app.cases.workdays import Calendars
 from app.dates import is_case_date
 from app.extensions import db
@@ -161,3 +161,22 @@ def work_calendars() -> Calendars:
 def work_calendar(region: str | None = None) -> WorkCalendar:
     """The calendar for a case whose region is typed as ``region`` (None: federal)."""
     return work_calendars().for_region(region)
+
+
+def case_explanations(case: Case) -> dict[int, Explanation]:
+    """Why each of the case's rule deadlines ends when it does (one a court extended, or whose
+    date is gone, has none): by the rule it came from, from the case's date, on its region's
+    calendar."""
+    work = work_calendars().for_region(case.region)
+    explained = {}
+    for deadline in case.deadlines:
+        rule = deadline.rule
+        if rule is None or deadline.is_extended:
+            continue
+        start = trigger_date(case, rule.trigger)
+        if start is None:
+            continue
+        why = explain(start, rule.length, rule.unit, work)
+        if why.due_on == deadline.due_on:
+            explained[deadline.id] = why
+    return explained

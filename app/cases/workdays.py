@@ -39,6 +39,15 @@ def library_days(language: str = "ru") -> tuple[dict[date, str], frozenset[date]
     return dict(russia), frozenset(russia.weekend_workdays)
 
 
+def library_year(year: int, locale: str = "ru") -> list[tuple[date, bool, str]]:
+    """The library's days of a year, for the admin's page: (day, is working, name), the names in
+    Russian or English."""
+    names, working = library_days("ru" if locale.startswith("ru") else "en_US")
+    days = [(d, False, name) for d, name in names.items() if d.year == year]
+    days += [(d, True, "") for d in working if d.year == year]
+    return sorted(days)
+
+
 def library_calendar() -> WorkCalendar:
     return _library_calendar()
 
