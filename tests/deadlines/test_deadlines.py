@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.cases.models import Case, Deadline, TimelineEntry
+from app.dates import today
 from app.extensions import db
 from tests.helpers import csrf_field, login, row_counts, submit
 
@@ -277,9 +278,9 @@ def test_the_calendar_feed_names_no_client(client, make, app):
 
 def test_a_new_holiday_moves_the_deadlines_ahead(client, make, app):
     admin = make.user("admin")
-    received = (
-        TODAY + timedelta(days=1) - timedelta(days=11)
-    )  # due ≈ tomorrow or the next working day
+    with app.app_context():
+        zone_today = today()  # the date in HUQUQ_TIMEZONE, as the recount reads it
+    received = zone_today + timedelta(days=1) - timedelta(days=11)  # due ≈ tomorrow or later
     case = make.case(by=admin, ruling_received_on=received, opened_on=received)
     [before] = _deadlines(app, case.id)
     login(client, admin)
