@@ -237,3 +237,27 @@ def test_deadlines_calc_refuses_a_bad_date_and_writes_nothing(app, bad):
     result = _calc(app, "2025-10-22", bad)
     assert result.exit_code != 0 and result.stdout == ""
     assert bad in result.stderr
+
+
+def test_an_admin_gives_a_rule_the_dates_it_applies_between(client, make, app):
+    login(client, make.user("admin"))
+    fields = {
+        "name": "Жалоба (тест)",
+        "case_type": "other",
+        "trigger": "ruling_received_on",
+        "length": "5",
+        "unit": "sutki",
+        "legal_basis": "тест",
+        "is_active": "y",
+    }
+    refused = submit(
+        client,
+        "/admin/deadline-rules/new",
+        {**fields, "valid_from": "2025-01-10", "valid_to": "2025-01-01"},
+    )
+    assert refused.status_code == 422
+    assert "cannot end before it starts" in html.unescape(refused.text)
+    saved = submit(client, "/admin/deadline-rules/new", {**fields, "valid_from": "2025-01-10"})
+    assert saved.status_code == 302
+    page = _text(client.get("/admin/deadline-rules", headers=RU))
+    assert "с 10.01.2025" in page and "до 29.10.2024" in page and "по 28.10.2024" in page
