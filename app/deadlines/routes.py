@@ -139,7 +139,7 @@ def calculator():
             form.on.data,
             int(form.rule.data) if form.rule.data else None,
             form.length.data,
-            form.unit.data or None,
+            form.unit.data or "days",  # a number typed without a unit: days
             form.region.data or None,
         )
     return render_template("deadlines/calculator.html", form=form, results=results)

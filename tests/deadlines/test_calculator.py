@@ -181,6 +181,8 @@ def test_the_calculator_counts_a_rule_or_a_typed_term(client, volunteer, app):
     assert "01.11.2025 (суббота — рабочий день по постановлению Правительства)" in _text(page)
     typed = client.get("/deadlines/calculator?on=2025-04-21&length=10&unit=days", headers=RU)
     assert "10 дней с 21.04.2025 → 05.05.2025: 1–4 мая — выходные дни" in _text(typed)
+    no_unit = client.get("/deadlines/calculator?on=2025-04-21&length=10", headers=RU)
+    assert "10 дней с 21.04.2025 → 05.05.2025" in _text(no_unit)
     sutki = client.get("/deadlines/calculator?on=2024-10-16&length=10&unit=sutki", headers=RU)
     assert "10 суток с 16.10.2024 → 26.10.2024" in _text(sutki)
     months = client.get("/deadlines/calculator?on=2025-12-08&length=3&unit=months", headers=RU)
