@@ -226,6 +226,7 @@ def _register_errors(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     from app.auth.cli import users_cli
     from app.database import MigrationCommands
+    from app.deadlines.cli import deadlines_cli
     from app.demo.cli import demo_cli
     from app.exports.cli import cases_cli, report_command
     from app.imports import cli as imports_cli  # noqa: F401  adds `cases import`
@@ -235,6 +236,7 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(cases_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(deadlines_cli)
     app.cli.add_command(report_command)
     app.cli.add_command(keys_cli)
     app.cli.add_command(retention_cli)

@@ -5,7 +5,7 @@ document.addEventListener("DOMContentLoaded", () => {
     const form = select.form;
     const sync = () => {
       for (const group of form.querySelectorAll("fieldset[data-for-type]")) {
-        group.hidden = group.dataset.forType !== select.value;
+        group.hidden = !group.dataset.forType.split(" ").includes(select.value);
       }
     };
     select.addEventListener("change", sync);

@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.access import EVERYONE
+from app.audit.services import acting
 from app.auth.models import User
 from app.cases.models import CalendarDay, Deadline
 from app.clients.models import PossibleDuplicate
@@ -47,6 +48,11 @@ def world(app, make) -> World:
             c: db.session.execute(sa.select(Deadline.id).where(Deadline.case_id == c)).scalar()
             for c in (own.id, other.id)
         }
+        # The calendar table holds an admin's corrections only: make a few to act on.
+        acting(None)
+        for day, working in [(date(2031, 6, 13), False), (date(2031, 6, 21), True)]:
+            db.session.add(CalendarDay(day=day, is_working=working, note="перенос"))
+        db.session.flush()
         first_days = (
             db.session.execute(sa.select(CalendarDay.id).order_by(CalendarDay.id).limit(2))
             .scalars()

@@ -313,3 +313,41 @@ def test_hearing_time_and_place_come_and_go_with_their_migration(empty_app):
     upgrade()
     columns = {c["name"] for c in sa.inspect(db.engine).get_columns("timeline_entries")}
     assert {"hearing_time", "court", "room"} <= columns
+
+
+def test_0016_seeds_the_koap_rule_before_and_after_364_fz_and_leaves_the_calendar_to_the_library(
+    empty_app,
+):
+    """0016: the hand-kept fixed holidays go (the library has them); the ten-day appeal becomes
+    two rules, ten сутки before 29.10.2024 and ten days from it; a school claim counts from the
+    day the refusal became known. Downgrading gives the older schema its rows back."""
+    upgrade(revision="0014")
+
+    def rules(connection):
+        return connection.execute(
+            sa.text("SELECT case_type, trigger, unit FROM deadline_rules ORDER BY id")
+        ).all()
+
+    with db.engine.connect() as connection:
+        before = rules(connection)
+        seeded = connection.execute(sa.text("SELECT count(*) FROM calendar_days")).scalar()
+    assert seeded == 14 * 8
+    upgrade()
+    with db.engine.connect() as connection:
+        after = connection.execute(
+            sa.text(
+                "SELECT unit, valid_from, valid_to, legal_basis FROM deadline_rules "
+                "WHERE case_type = 'deportation_challenge' ORDER BY id"
+            )
+        ).all()
+        assert connection.execute(sa.text("SELECT count(*) FROM calendar_days")).scalar() == 0
+        assert ("school_refusal", "decision_learned_on", "months") in rules(connection)
+    assert [(unit, str(start), str(end)) for unit, start, end, _basis in after] == [
+        ("days", "2024-10-29", "None"),
+        ("sutki", "None", "2024-10-28"),
+    ]
+    assert all("364-ФЗ" in basis and "proc.govnewsrf.ru" in basis for *_rest, basis in after)
+    downgrade(revision="0014")
+    with db.engine.connect() as connection:
+        assert rules(connection) == before
+        assert connection.execute(sa.text("SELECT count(*) FROM calendar_days")).scalar() == 112

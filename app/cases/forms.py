@@ -66,9 +66,12 @@ class CaseForm(BaseForm):
     school_grade = StringField(_l("Grade or group"), validators=[Optional(), Length(max=40)])
     refusal_on = DateField(_l("Refusal date"), validators=PAST_DATE)
     decision_learned_on = DateField(
-        _l("Learned of the registry entry on"),
+        _l("Learned of the decision on"),
         validators=PAST_DATE,
-        description=_l("The court claim's 3 months count from this day."),
+        description=_l(
+            "The court claim's 3 months count from this day; for a school refusal left empty, "
+            "from the refusal date."
+        ),
     )
     refusal_reason = SelectField(
         _l("Reason for refusal"),

@@ -5,6 +5,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.cases.terms import TERM_LETTERS
 from app.crypto import Sealed, organisation_key
 from app.extensions import db
 from app.identifiers import new_case_reference
@@ -60,16 +61,38 @@ ALL_ENTRY_KINDS = {**ENTRY_KINDS, **SYSTEM_ENTRY_KINDS}
 # Fields that only one case type uses; cleared when the case has another type.
 TYPE_FIELDS = {
     "deportation_challenge": ("offence_article", "ruling_on", "ruling_received_on"),
-    "school_refusal": ("school_name", "school_grade", "refusal_on", "refusal_reason"),
+    "school_refusal": (
+        "school_name",
+        "school_grade",
+        "refusal_on",
+        "refusal_reason",
+        "decision_learned_on",
+    ),
     "registry_error": ("decision_learned_on",),
 }
+
+
+def other_type_fields(case_type: str) -> set[str]:
+    """The type fields a case of ``case_type`` does not use (cleared when it has that type)."""
+    own = set(TYPE_FIELDS.get(case_type, ()))
+    return {name for fields in TYPE_FIELDS.values() for name in fields} - own
+
+
 # The case dates a deadline rule may count from.
 TRIGGERS = {
     "ruling_received_on": _l("copy of the ruling received on"),
     "refusal_on": _l("refusal date"),
     "decision_learned_on": _l("learned of the decision on"),
 }
-TERM_UNITS = {"days": _l("days"), "months": _l("months")}
+# KAS art. 219: the claim counts from the day the person learned of the decision; a school
+# refusal not yet known to have reached them later counts from the refusal itself.
+TRIGGER_FALLBACKS = {"decision_learned_on": "refusal_on"}
+# "days" (дни) move off a day off; "sutki" (сутки) do not (see app.cases.terms).
+TERM_UNITS = {
+    "days": _l("days"),
+    "sutki": _l("сутки (calendar days, not moved off a day off)"),
+    "months": _l("months"),
+}
 DEADLINE_STATUSES = {"open": _l("open"), "met": _l("met"), "missed": _l("missed")}
 
 
@@ -286,6 +309,9 @@ class DeadlineRule(CreatedAtMixin, db.Model):
         sa.CheckConstraint(check_in("trigger", TRIGGERS), name="trigger"),
         sa.CheckConstraint(check_in("unit", TERM_UNITS), name="unit"),
         sa.CheckConstraint("length > 0", name="length"),
+        sa.CheckConstraint(
+            "valid_from IS NULL OR valid_to IS NULL OR valid_from <= valid_to", name="valid"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -296,21 +322,46 @@ class DeadlineRule(CreatedAtMixin, db.Model):
     unit: Mapped[str] = mapped_column(sa.String(8))
     legal_basis: Mapped[str] = mapped_column(sa.Text)
     is_active: Mapped[bool] = mapped_column(default=True)
+    # The law changes: a rule applies to events on these days (both included; None: open).
+    valid_from: Mapped[date | None]
+    valid_to: Mapped[date | None]
+
+    def applies_on(self, day: date) -> bool:
+        """In force, and the event on ``day`` is counted by this rule."""
+        return (
+            self.is_active
+            and (self.valid_from is None or self.valid_from <= day)
+            and (self.valid_to is None or day <= self.valid_to)
+        )
 
     @property
-    def term_label(self) -> str:
-        return f"{self.length} {TERM_UNITS[self.unit]}"
+    def term_code(self) -> str:
+        """SPEC's `term`: ``10d`` or ``3m`` (сутки are days there too)."""
+        return f"{self.length}{TERM_LETTERS[self.unit]}"
+
+
+def trigger_date(case, trigger: str) -> date | None:
+    """The date a rule counts from on ``case`` (a Case or a row dict), or its fallback."""
+    get = case.get if isinstance(case, dict) else lambda name: getattr(case, name, None)
+    day = get(trigger)
+    if day is None and trigger in TRIGGER_FALLBACKS:
+        day = get(TRIGGER_FALLBACKS[trigger])
+    return day
 
 
 class CalendarDay(db.Model):
-    """An exception to Monday–Friday: a public holiday, or a weekend day made a working day."""
+    """An admin's correction to the working calendar the ``holidays`` library gives: a day off
+    or a working day it does not know yet, federal or (``region``, an ISO 3166-2 code from
+    app.cases.regions) for one region's cases only."""
 
     __tablename__ = "calendar_days"
     __audited__ = True
+    __table_args__ = (sa.UniqueConstraint("day", "region"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    day: Mapped[date] = mapped_column(unique=True)
+    day: Mapped[date]
     is_working: Mapped[bool]
+    region: Mapped[str | None] = mapped_column(sa.String(8))
     # A note is typed text and may name someone ("moved for Ivanov's hearing"); it belongs to
     # no client, so it is sealed with the organisation's data key.
     _note: Mapped[bytes | None] = mapped_column("note", sa.LargeBinary)

@@ -7,8 +7,9 @@ import sqlalchemy as sa
 
 from app.access import visible_cases_clause
 from app.auth.models import User
-from app.cases.models import CalendarDay, Case, DeadlineRule
-from app.cases.terms import WorkCalendar
+from app.cases.models import CalendarDay, Case, DeadlineRule, trigger_date
+from app.cases.terms import Explanation, WorkCalendar, explain
+from app.cases.workdays import Calendars
 from app.dates import is_case_date
 from app.extensions import db
 from app.models_base import MAX_ID
@@ -133,20 +134,49 @@ def regions_in_use() -> list[str]:
     return list(db.session.execute(query).scalars())
 
 
-def active_rules(case_type: str) -> list[DeadlineRule]:
-    """The deadline rules in force for this case type."""
-    query = (
-        sa.select(DeadlineRule)
-        .where(DeadlineRule.case_type == case_type, DeadlineRule.is_active)
-        .order_by(DeadlineRule.id)
-    )
-    return list(db.session.execute(query).scalars())
+def active_rules(case_type: str | None = None) -> list[DeadlineRule]:
+    """The deadline rules in force, of this case type (None: all), whatever dates they apply
+    to; ``DeadlineRule.applies_on`` picks the one for an event's date."""
+    query = sa.select(DeadlineRule).where(DeadlineRule.is_active)
+    if case_type is not None:
+        query = query.where(DeadlineRule.case_type == case_type)
+    return list(db.session.execute(query.order_by(DeadlineRule.id)).scalars())
 
 
-def work_calendar() -> WorkCalendar:
-    """The working-day calendar: Monday–Friday, less holidays, plus moved working days."""
-    days = db.session.execute(sa.select(CalendarDay.day, CalendarDay.is_working)).all()
-    return WorkCalendar(
-        holidays=frozenset(d for d, working in days if not working),
-        working_weekends=frozenset(d for d, working in days if working),
-    )
+def rules_on(day: date, case_type: str | None = None) -> list[DeadlineRule]:
+    """The rules that count an event on ``day``: in force, and valid from on or before it and
+    to on or after it."""
+    return [rule for rule in active_rules(case_type) if rule.applies_on(day)]
+
+
+def work_calendars() -> Calendars:
+    """Russia's working calendar (the ``holidays`` library's) with the admin's corrections:
+    federal ones for everyone, a region's for that region's cases."""
+    rows = db.session.execute(
+        sa.select(CalendarDay.day, CalendarDay.is_working, CalendarDay.region)
+    ).all()
+    return Calendars(rows)
+
+
+def work_calendar(region: str | None = None) -> WorkCalendar:
+    """The calendar for a case whose region is typed as ``region`` (None: federal)."""
+    return work_calendars().for_region(region)
+
+
+def case_explanations(case: Case) -> dict[int, Explanation]:
+    """Why each of the case's rule deadlines ends when it does (one a court extended, or whose
+    date is gone, has none): by the rule it came from, from the case's date, on its region's
+    calendar."""
+    work = work_calendars().for_region(case.region)
+    explained = {}
+    for deadline in case.deadlines:
+        rule = deadline.rule
+        if rule is None or deadline.is_extended:
+            continue
+        start = trigger_date(case, rule.trigger)
+        if start is None:
+            continue
+        why = explain(start, rule.length, rule.unit, work)
+        if why.due_on == deadline.due_on:
+            explained[deadline.id] = why
+    return explained

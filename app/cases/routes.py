@@ -29,7 +29,7 @@ from app.cases.forms import (
     TimelineEntryForm,
 )
 from app.cases.models import Case
-from app.cases.queries import BrokenCursor, case_page, regions_in_use
+from app.cases.queries import BrokenCursor, case_explanations, case_page, regions_in_use
 from app.cases.services import (
     add_deadline,
     add_timeline_entry,
@@ -128,7 +128,10 @@ def _render_case(case: Case, status: int = 200, **forms):
     )
     key = case.sealing_key()
     history = [(e, shown_changes(e, key, case.reference)) for e in case_history(case.id)]
-    return render_template("cases/detail.html", case=case, history=history, **forms), status
+    explanations = case_explanations(case)
+    return render_template(
+        "cases/detail.html", case=case, history=history, explanations=explanations, **forms
+    ), status
 
 
 @bp.route("/")

@@ -13,9 +13,19 @@ from flask_babel import gettext as _
 from app import dates
 from app.audit.services import acting
 from app.auth.models import User
-from app.cases.models import CASE_TYPES, OUTCOMES, TYPE_FIELDS, Case, Deadline, TimelineEntry
-from app.cases.queries import active_rules, work_calendar
+from app.cases.models import (
+    CASE_TYPES,
+    OUTCOMES,
+    TYPE_FIELDS,
+    Case,
+    Deadline,
+    TimelineEntry,
+    other_type_fields,
+    trigger_date,
+)
+from app.cases.queries import active_rules, work_calendars
 from app.cases.terms import term_end
+from app.cases.workdays import Calendars
 from app.clients.models import Client
 from app.errors import EditConflict, RuleViolation
 from app.extensions import db
@@ -27,7 +37,7 @@ CASE_FIELDS = (
     "authority",
     "summary",
     "assigned_to_id",
-    *(field for fields in TYPE_FIELDS.values() for field in fields),
+    *dict.fromkeys(field for fields in TYPE_FIELDS.values() for field in fields),
 )
 
 
@@ -38,10 +48,8 @@ def _apply(case: Case, data: Mapping) -> None:
     if case.case_type not in CASE_TYPES:
         raise RuleViolation(_("Unknown case type."), field="case_type")
     # A field of another case type would be stale data nobody sees: clear it.
-    for case_type, fields in TYPE_FIELDS.items():
-        if case.case_type != case_type:
-            for field in fields:
-                setattr(case, field, None)
+    for field in other_type_fields(case.case_type):
+        setattr(case, field, None)
     if case.closed_on is not None and case.opened_on > case.closed_on:
         raise RuleViolation(
             _(
@@ -165,25 +173,28 @@ def add_deadline(
     return deadline
 
 
-def sync_rule_deadlines(case: Case, by: User | None) -> None:
-    """Give the case the deadlines its rules set, counted from its dates: one per active rule
-    whose date is filled in. A date corrected later moves the open deadline with it, unless a
-    court has extended that deadline."""
+def sync_rule_deadlines(case: Case, by: User | None, calendars: Calendars | None = None) -> None:
+    """Give the case the deadlines its rules set, counted from its dates: one per rule in force
+    whose date is filled in, by the rule that applied on that date (the law changes: a ruling's
+    copy received before an amendment is counted as the law then said). A date corrected later
+    moves the open deadline with it, and to the rule of its new date, unless a court has
+    extended that deadline. The calendar is the case region's."""
     acting(by)
     rules = active_rules(case.case_type)
     if not rules:
         return
-    work = work_calendar()
+    work = (calendars or work_calendars()).for_region(case.region)
     existing = {d.rule_id: d for d in case.deadlines if d.rule_id is not None}
+    by_id = {rule.id: rule for rule in rules}
     # The texts are sealed with the client's key; a client whose data was erased has none, and
     # the deadline then shows the rule's name.
     has_key = case.sealing_key() is not None
     for rule in rules:
-        start = getattr(case, rule.trigger)
-        if start is None:
+        start = trigger_date(case, rule.trigger)
+        if start is None or not rule.applies_on(start):
             continue
         due_on = term_end(start, rule.length, rule.unit, work)
-        deadline = existing.get(rule.id)
+        deadline = existing.get(rule.id) or _stale_deadline(case, rule, start, by_id)
         if deadline is None:
             deadline = Deadline(
                 case=case,
@@ -194,9 +205,31 @@ def sync_rule_deadlines(case: Case, by: User | None) -> None:
                 created_by_id=by.id if by else None,
             )
             db.session.add(deadline)
-        elif deadline.is_open and not deadline.is_extended and deadline.due_on != due_on:
-            deadline.due_on = due_on
+        elif deadline.is_open and not deadline.is_extended:
+            if deadline.rule_id != rule.id:
+                deadline.rule_id = rule.id
+                if has_key:
+                    deadline.title, deadline.legal_basis = rule.name, rule.legal_basis
+            if deadline.due_on != due_on:
+                deadline.due_on = due_on
     db.session.flush()
+
+
+def _stale_deadline(case: Case, rule, start: date, rules: dict) -> Deadline | None:
+    """An open, unextended deadline of the case from another rule counting from the same date
+    that no longer applies on ``start`` (the date was corrected across an amendment)."""
+    for deadline in case.deadlines:
+        other = rules.get(deadline.rule_id)
+        if (
+            other is not None
+            and other.id != rule.id
+            and other.trigger == rule.trigger
+            and not other.applies_on(start)
+            and deadline.is_open
+            and not deadline.is_extended
+        ):
+            return deadline
+    return None
 
 
 def resolve_deadline(

@@ -8,7 +8,15 @@ import sqlalchemy as sa
 from app.access import own_cases_clause, visible_cases_clause
 from app.audit.queries import unchanged_since_last_view
 from app.auth.models import User
-from app.cases.models import CalendarDay, Case, Deadline, DeadlineRule, TimelineEntry
+from app.cases.models import (
+    CalendarDay,
+    Case,
+    Deadline,
+    DeadlineRule,
+    TimelineEntry,
+)
+from app.cases.queries import active_rules, work_calendars
+from app.cases.terms import Explanation, explain
 from app.clients.models import Client
 from app.crypto import Opener
 from app.extensions import db
@@ -134,6 +142,66 @@ def workload(today: date) -> tuple[tuple[str | None, int, int, int], ...]:
     )
     rows = [(emails.get(k) if k is not None else None, *v) for k, v in table.items()]
     return tuple(sorted(rows, key=lambda r: (-r[3], -r[2], -r[1], r[0] or "")))
+
+
+CALC_HEADERS = ("event_on", "case_type", "rule", "term", "due_on", "basis")
+
+
+def calc_rows(days: list[date]) -> tuple[list[tuple], list[int]]:
+    """SPEC's `deadlines calc`: for each event day, one row per rule in force on it (event_on,
+    case_type, rule, term, due_on, basis), by the federal calendar; and the years of due days
+    whose calendar is not known yet."""
+    rules = active_rules()
+    work = work_calendars().federal
+    rows, unknown = [], set()
+    for day in days:
+        for rule in rules:
+            if not rule.applies_on(day):
+                continue
+            why = explain(day, rule.length, rule.unit, work)
+            unknown.update(why.unknown_years)
+            rows.append(
+                (day, rule.case_type, rule.name, rule.term_code, why.due_on, rule.legal_basis)
+            )
+    return rows, sorted(unknown)
+
+
+@dataclass(frozen=True)
+class Calculated:
+    name: str  # the rule's name, or "" for a term typed in
+    legal_basis: str
+    explanation: Explanation
+    applies: bool  # the rule counted events on that day (a typed term always does)
+
+
+def calculate(
+    on: date,
+    rule_id: int | None,
+    length: int | None,
+    unit: str | None,
+    region: str | None,
+) -> list[Calculated]:
+    """The calculator: a typed term (``length`` ``unit``), or the chosen rule (and, when it did
+    not apply on ``on``, the rules of its kind that did), or every rule in force on ``on``; on
+    the calendar of ``region`` (a code of app.cases.regions; None: federal)."""
+    work = work_calendars().for_code(region)
+    if length and unit:
+        return [Calculated("", "", explain(on, length, unit, work), True)]
+    rules = active_rules()
+    chosen = [r for r in rules if r.id == rule_id]
+    if chosen and not chosen[0].applies_on(on):
+        rule = chosen[0]
+        chosen += [
+            r
+            for r in rules
+            if r.case_type == rule.case_type and r.trigger == rule.trigger and r.applies_on(on)
+        ]
+    elif not chosen:
+        chosen = [r for r in rules if r.applies_on(on)]
+    return [
+        Calculated(r.name, r.legal_basis, explain(on, r.length, r.unit, work), r.applies_on(on))
+        for r in chosen
+    ]
 
 
 def all_rules() -> list[DeadlineRule]:

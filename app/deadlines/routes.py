@@ -1,8 +1,9 @@
 from collections import defaultdict
 from datetime import date, timedelta
 
+from babel import dates as babel_dates
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import force_locale
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -10,13 +11,17 @@ from app import dates, models_base
 from app.access import ADMIN, EVERYONE, public, roles
 from app.auth.models import LOCALES
 from app.cases.models import CASE_TYPES, TERM_UNITS, TRIGGERS, CalendarDay, DeadlineRule
+from app.cases.queries import active_rules, work_calendars
+from app.cases.regions import REGIONS
 from app.cases.terms import days_left
+from app.cases.workdays import library_year
 from app.dates import CASE_DATES_FROM, CASE_DATES_TO
 from app.deadlines import ical
-from app.deadlines.forms import CalendarDayForm, RuleForm
+from app.deadlines.forms import CalculatorForm, CalendarDayForm, RuleForm
 from app.deadlines.queries import (
     SOON,
     all_rules,
+    calculate,
     calendar_days,
     due_items,
     feed_items,
@@ -126,6 +131,26 @@ def calendar_feed(token: str):
     return Response(body, content_type="text/calendar; charset=utf-8")
 
 
+@bp.route("/deadlines/calculator")
+@roles(*EVERYONE)
+def calculator():
+    """The last day of a term from a date, with why: a rule, or a term typed in."""
+    rules = active_rules()
+    form = CalculatorForm(request.args, rules=rules)
+    results = []
+    if not request.args.get("on"):
+        form.on.data = dates.today()
+    elif form.validate() and form.on.data:
+        results = calculate(
+            form.on.data,
+            int(form.rule.data) if form.rule.data else None,
+            form.length.data,
+            form.unit.data or "days",  # a number typed without a unit: days
+            form.region.data or None,
+        )
+    return render_template("deadlines/calculator.html", form=form, results=results)
+
+
 @bp.route("/admin/deadline-rules")
 @roles(ADMIN)
 def list_rules():
@@ -164,7 +189,11 @@ def working_calendar():
     if form.validate_on_submit():
         try:
             add_calendar_day(
-                form.day.data, form.kind.data == "working", form.note.data, by=current_user
+                form.day.data,
+                form.kind.data == "working",
+                form.note.data,
+                by=current_user,
+                region=form.region.data or None,
             )
         except RuleViolation as refusal:
             show_refusal(form, refusal)
@@ -176,9 +205,27 @@ def working_calendar():
         "deadlines/calendar.html",
         form=form,
         days=calendar_days(year),
+        library=library_year(year, str(get_locale() or "ru")),
+        is_known=work_calendars().federal.is_known(year),
         year=year,
+        regions=REGIONS,
         remove_form=BaseForm(formdata=None),
     ), form_status(form)
+
+
+@bp.app_template_filter("day_span")
+def day_span(span: tuple[date, date]) -> str:
+    """ "2–4 May", or "1 May", in the reader's language."""
+    first, last = span
+    locale = get_locale() or "ru"
+    if first == last:
+        return babel_dates.format_skeleton("MMMMd", first, locale=locale)
+    return babel_dates.format_interval(first, last, "MMMMd", locale=locale)
+
+
+@bp.app_template_filter("span_days")
+def span_days(span: tuple[date, date]) -> int:
+    return (span[1] - span[0]).days + 1
 
 
 @bp.route("/admin/calendar/<int:day_id>/remove", methods=["POST"])

@@ -13,11 +13,23 @@ from app import dates
 from app.audit.services import acting
 from app.auth.models import User
 from app.cases.models import CalendarDay, Case, Deadline, DeadlineRule
+from app.cases.queries import work_calendars
+from app.cases.regions import REGIONS
 from app.cases.services import sync_rule_deadlines
 from app.errors import RuleViolation
 from app.extensions import db
 
-RULE_FIELDS = ("name", "case_type", "trigger", "length", "unit", "legal_basis", "is_active")
+RULE_FIELDS = (
+    "name",
+    "case_type",
+    "trigger",
+    "length",
+    "unit",
+    "legal_basis",
+    "is_active",
+    "valid_from",
+    "valid_to",
+)
 
 
 def token_hash(token: str) -> str:
@@ -41,12 +53,22 @@ def _recompute_from(today: date, by: User | None) -> None:
         .distinct()
         .where(Deadline.is_open, Deadline.rule_id.isnot(None), Deadline.due_on >= today)
     ).scalars()
+    calendars = work_calendars()
     for case_id in case_ids:
-        sync_rule_deadlines(db.session.get(Case, case_id), by)
+        sync_rule_deadlines(db.session.get(Case, case_id), by, calendars)
+
+
+def recount_deadlines(today: date, by: User | None) -> None:
+    """Count the open rule deadlines still ahead again (after the calendar library was
+    upgraded, or this version replaced the hand-kept calendar)."""
+    acting(by)
+    _recompute_from(today, by)
 
 
 def save_rule(rule: DeadlineRule | None, data: Mapping, by: User) -> DeadlineRule:
     acting(by)
+    if data.get("valid_from") and data.get("valid_to") and data["valid_to"] < data["valid_from"]:
+        raise RuleViolation(_("A rule cannot end before it starts."), field="valid_to")
     rule = rule or DeadlineRule()
     for name in RULE_FIELDS:
         if name in data:
@@ -57,15 +79,31 @@ def save_rule(rule: DeadlineRule | None, data: Mapping, by: User) -> DeadlineRul
     return rule
 
 
-def add_calendar_day(day: date, is_working: bool, note: str | None, by: User) -> CalendarDay:
+def add_calendar_day(
+    day: date, is_working: bool, note: str | None, by: User, region: str | None = None
+) -> CalendarDay:
+    """A correction to the library's calendar: a day off or a working day it does not know,
+    federal or (``region``, a code of app.cases.regions) for that region's cases only."""
     acting(by)
-    if is_working == (day.weekday() < 5):
-        raise RuleViolation(
-            _("A holiday falls on a weekday; a moved working day on a weekend."), field="kind"
+    if region is not None and region not in REGIONS:
+        raise RuleViolation(_("Unknown region."), field="region")
+    if db.session.execute(
+        sa.select(CalendarDay.id).where(
+            CalendarDay.day == day,
+            CalendarDay.region.is_(None) if region is None else CalendarDay.region == region,
         )
-    if db.session.execute(sa.select(CalendarDay.id).where(CalendarDay.day == day)).first():
+    ).first():
         raise RuleViolation(_("This day is in the calendar already."), field="day")
-    entry = CalendarDay(day=day, is_working=is_working, note=note)
+    # A region's days go on top of the federal calendar; a federal one on top of the library's.
+    base = work_calendars().federal
+    if base.is_working(day) == is_working:
+        raise RuleViolation(
+            _("The working calendar has this day as a working day already.")
+            if is_working
+            else _("The working calendar has this day as a day off already."),
+            field="kind",
+        )
+    entry = CalendarDay(day=day, is_working=is_working, note=note, region=region)
     db.session.add(entry)
     db.session.flush()
     _recompute_from(dates.today(), by)

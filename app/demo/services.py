@@ -13,8 +13,8 @@ from app.audit.services import acting, record_event
 from app.auth.models import COORDINATOR, VOLUNTEER, User
 from app.auth.queries import user_by_email
 from app.auth.services import create_user
-from app.cases.models import OUTCOMES, Case, Deadline, TimelineEntry
-from app.cases.queries import active_rules, work_calendar
+from app.cases.models import OUTCOMES, Case, Deadline, TimelineEntry, trigger_date
+from app.cases.queries import active_rules, work_calendars
 from app.cases.terms import term_end
 from app.clients.models import Client, ClientIndex
 from app.clients.services import search_digests
@@ -76,7 +76,7 @@ class _Seeder:
         self.pseudonyms = set(db.session.execute(sa.select(Client.pseudonym)).scalars())
         self.span = (DEMO_UNTIL - DEMO_FROM).days
         self.rules = {case_type: active_rules(case_type) for case_type in data.CASE_TYPE_SHARES}
-        self.work = work_calendar()
+        self.work = work_calendars()
 
     def client(self, case_type: str, opened_on: date, created_by: int) -> dict:
         rng = self.rng
@@ -167,10 +167,10 @@ class _Seeder:
         met or now and then missed while open, open while still ahead."""
         rows = []
         for rule in self.rules[case["case_type"]]:
-            start = case[rule.trigger]
-            if start is None:
+            start = trigger_date(case, rule.trigger)
+            if start is None or not rule.applies_on(start):
                 continue
-            due_on = term_end(start, rule.length, rule.unit, self.work)
+            due_on = term_end(start, rule.length, rule.unit, self.work.for_region(case["region"]))
             status, resolved_on = "open", None
             if case["closed_on"] or due_on < DEMO_UNTIL - timedelta(days=5):
                 status = "missed" if not case["closed_on"] and self.rng.random() < 0.05 else "met"

@@ -24,8 +24,14 @@ from flask_babel import gettext as _
 from app import dates, models_base
 from app.audit.models import AuditEvent
 from app.audit.services import acting, change, event_row, insert_changes
-from app.cases.models import TYPE_FIELDS, Case, Deadline, TimelineEntry
-from app.cases.queries import active_rules, work_calendar
+from app.cases.models import (
+    Case,
+    Deadline,
+    TimelineEntry,
+    other_type_fields,
+    trigger_date,
+)
+from app.cases.queries import active_rules, work_calendars
 from app.cases.terms import term_end
 from app.clients.models import Client
 from app.clients.services import search_digests
@@ -286,10 +292,8 @@ class _Preparation:
                     )
             elif values[name] != final[name]:
                 final[name] = values[name]
-        for case_type, fields in TYPE_FIELDS.items():
-            if final["case_type"] != case_type:
-                for name in fields:
-                    final[name] = None
+        for name in other_type_fields(final["case_type"]):
+            final[name] = None
 
     def _reopen(self, case: dict, key, entries: list) -> None:
         previous = case["outcome"]
@@ -394,13 +398,14 @@ class _Preparation:
         rules = self.rules[case["case_type"]]
         if not rules:
             return
-        self.work = self.work or work_calendar()
+        self.work = self.work or work_calendars()
+        work = self.work.for_region(case["region"])
         existing = {d["rule_id"]: d for d in self.deadlines.get(case["id"], []) if d["rule_id"]}
         for rule in rules:
-            start = case[rule.trigger]
-            if start is None:
+            start = trigger_date(case, rule.trigger)
+            if start is None or not rule.applies_on(start):
                 continue
-            due_on = term_end(start, rule.length, rule.unit, self.work)
+            due_on = term_end(start, rule.length, rule.unit, work)
             deadline = existing.get(rule.id)
             if deadline is None:
                 self._deadline(

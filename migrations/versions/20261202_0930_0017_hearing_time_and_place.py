@@ -6,7 +6,7 @@ Downgrading drops the three columns: the times and places typed since are lost, 
 themselves and their notes stay.
 
 Revision ID: 0017
-Revises: 0014
+Revises: 0016
 Created: 2026-12-01
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0017"
-down_revision = "0014"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
