@@ -120,9 +120,11 @@ def _init_extensions(app: Flask) -> None:
     app.jinja_env.globals.update(get_locale=get_locale, locales=LOCALES)
     install_audit(FlaskSession)
     app.session_interface = DatabaseSessionInterface()
-    from app.auth.housekeeping import after_response_when_due
+    from app.auth.housekeeping import after_response_when_due, also_tidy
+    from app.deadlines.services import recount_when_the_calendar_changed
 
     app.after_request(after_response_when_due)
+    also_tidy(app, "deadline recounts", recount_when_the_calendar_changed)
     login_manager.init_app(app)
     # Sessions are server-side and revocable; "strong" would also log a volunteer out each
     # time their phone changes network, so a changed address only marks the session non-fresh.

@@ -278,7 +278,7 @@ def test_typed_case_texts_and_their_audit_copies_are_sealed_and_open_again_on_do
 
 def test_hearing_time_and_place_come_and_go_with_their_migration(empty_app):
     """0017 adds a hearing's time, court and room; going down drops them and keeps the hearing
-    and its note. (Relative revisions: 0017 is the newest, whatever it follows.)"""
+    and its note."""
     from datetime import time
 
     from app.cases.services import add_timeline_entry, open_case
@@ -304,7 +304,7 @@ def test_hearing_time_and_place_come_and_go_with_their_migration(empty_app):
     assert "Тверской".encode() not in bytes(raw)
     entry_id = entry.id
     db.session.remove()
-    downgrade(revision="-1")
+    downgrade(revision="0016")
     columns = {c["name"] for c in sa.inspect(db.engine).get_columns("timeline_entries")}
     assert not columns & {"hearing_time", "court", "room"}
     with db.engine.connect() as connection:
@@ -351,3 +351,18 @@ def test_0016_seeds_the_koap_rule_before_and_after_364_fz_and_leaves_the_calenda
     with db.engine.connect() as connection:
         assert rules(connection) == before
         assert connection.execute(sa.text("SELECT count(*) FROM calendar_days")).scalar() == 112
+
+
+def test_0018_keeps_what_calendar_the_deadlines_were_counted_with(empty_app):
+    """0018 adds ``settings.calendar_counted``, empty, so that the first housekeeping counts
+    the open deadlines with the installed library; going down drops it, keeping the settings."""
+    upgrade(revision="0017")
+    with db.engine.begin() as connection:
+        connection.execute(sa.text("INSERT INTO settings (id, retention_days) VALUES (1, 30)"))
+    upgrade(revision="0018")
+    with db.engine.connect() as connection:
+        row = connection.execute(sa.text("SELECT retention_days, calendar_counted FROM settings"))
+        assert tuple(row.one()) == (30, None)
+    downgrade(revision="0017")
+    columns = {c["name"] for c in sa.inspect(db.engine).get_columns("settings")}
+    assert "calendar_counted" not in columns and "retention_days" in columns

@@ -1,10 +1,12 @@
 """Throwing away what can no longer be used: ended and expired sessions, wrong passwords too old
-to count, files checked for import and never applied. Run by ``flask retention run`` and, at
-most every ``HOUSEKEEPING_EVERY`` seconds per worker (5 minutes), after a response has been sent
-(so nobody waits for it)."""
+to count, files checked for import and never applied; and the chores other areas register with
+``also_tidy`` (the deadlines area counts open deadlines again when the calendar library
+changed). Run by ``flask retention run`` and, at most every ``HOUSEKEEPING_EVERY`` seconds per
+worker (5 minutes), after a response has been sent (so nobody waits for it)."""
 
 import logging
 import threading
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from flask import Flask, Response, current_app
@@ -19,14 +21,27 @@ from app.uploads import purge_uploads
 log = logging.getLogger(__name__)
 
 
+_CHORES = "huquq.chores"
+
+
+def also_tidy(app: Flask, name: str, chore: Callable[[datetime], int]) -> None:
+    """Have housekeeping run ``chore(now)`` too (a higher area's, so that this one need not
+    import it); what it returns is reported under ``name``."""
+    app.extensions.setdefault(_CHORES, {})[name] = chore
+
+
 def tidy(now: datetime) -> dict[str, int]:
     """Delete ended and expired sessions, failures older than a day, and import uploads kept
-    over an hour or by a session that has ended; how many of each. The caller commits."""
-    return {
+    over an hour or by a session that has ended, then run the registered chores; how many of
+    each. The caller commits."""
+    done = {
         "import uploads": purge_uploads(now),
         "sessions": purge_sessions(now),
         "login failures": forget_old_failures(now),
     }
+    for name, chore in current_app.extensions.get(_CHORES, {}).items():
+        done[name] = chore(now)
+    return done
 
 
 class _Schedule:

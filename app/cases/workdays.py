@@ -24,6 +24,9 @@ from app.cases.terms import WorkCalendar
 from app.dates import CASE_DATES_FROM, CASE_DATES_TO
 
 YEARS = range(CASE_DATES_FROM.year, CASE_DATES_TO.year + 1)
+# What the open deadlines were last counted with (``Setting.calendar_counted``): when the
+# installed library differs, they are counted again (app.deadlines.services).
+CALENDAR_SOURCE = f"holidays {holidays.__version__}"
 
 
 def decree_years() -> range:

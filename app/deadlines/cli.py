@@ -51,7 +51,9 @@ def calc_command(dates: list[date]) -> None:
 
 @deadlines_cli.command("recount")
 def recount_command() -> None:
-    """Count the open rule deadlines still ahead again (after upgrading `holidays`)."""
+    """Count the open rule deadlines still ahead again now (the app also does it by itself,
+    within minutes, when it finds the installed `holidays` is not the one they were counted
+    with)."""
     try:
         recount_deadlines(today(), by=None)
         db.session.commit()

@@ -4,7 +4,7 @@ user and is audited; the caller commits."""
 import hashlib
 import secrets
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -16,8 +16,10 @@ from app.cases.models import CalendarDay, Case, Deadline, DeadlineRule
 from app.cases.queries import work_calendars
 from app.cases.regions import REGIONS
 from app.cases.services import sync_rule_deadlines
+from app.cases.workdays import CALENDAR_SOURCE
 from app.errors import RuleViolation
 from app.extensions import db
+from app.security.queries import settings
 
 RULE_FIELDS = (
     "name",
@@ -63,6 +65,18 @@ def recount_deadlines(today: date, by: User | None) -> None:
     upgraded, or this version replaced the hand-kept calendar)."""
     acting(by)
     _recompute_from(today, by)
+    settings().calendar_counted = CALENDAR_SOURCE
+
+
+def recount_when_the_calendar_changed(now: datetime) -> int:
+    """Housekeeping: when the open deadlines were counted with another calendar library than
+    the one installed (an upgrade brought next year's decree, or the database comes from a
+    version that kept its own calendar), count them again, once. 1 if it did, else 0. The
+    caller commits."""
+    if settings().calendar_counted == CALENDAR_SOURCE:
+        return 0
+    recount_deadlines(now.astimezone(dates.timezone()).date(), by=None)
+    return 1
 
 
 def save_rule(rule: DeadlineRule | None, data: Mapping, by: User) -> DeadlineRule:

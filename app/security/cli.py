@@ -8,6 +8,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from app import dates, models_base
 from app.auth.housekeeping import tidy
+from app.cases.workdays import CALENDAR_SOURCE
 from app.crypto import Keys, write_key_file
 from app.extensions import db
 from app.security.backup import backup, restore
@@ -78,6 +79,8 @@ def retention_command(dry_run: bool) -> None:
         f"{tidied['login failures']} login failures older than a day."
     )
     click.echo(f"Erased {tidied['import uploads']} import files not applied.")
+    if tidied.get("deadline recounts"):
+        click.echo(f"Open deadlines ahead counted again with {CALENDAR_SOURCE}.")
 
 
 @click.command("backup")

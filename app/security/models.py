@@ -35,3 +35,6 @@ class Setting(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     # Erase a client's identifying data this many days after their last case closed; None: never.
     retention_days: Mapped[int | None]
+    # The calendar library the open deadlines were last counted with (app.cases.workdays);
+    # None: never, or counted by a version that kept its own calendar.
+    calendar_counted: Mapped[str | None] = mapped_column(sa.String(64))
