@@ -12,15 +12,28 @@ from datetime import date
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy import event
 
 from app.audit.models import DataVersion
+from app.audit.queries import forget_figures
+from app.audit.services import FIGURE_TABLES
 from app.auth.models import User
 from app.cases.models import Case
 from app.cases.services import add_timeline_entry, close_case
 from app.extensions import db
+from app.reports.queries import (
+    GROUPINGS,
+    Filters,
+    Period,
+    open_case_ages,
+    outcome_counts,
+    quarterly,
+)
 from tests.databases import app_on_fresh_database
 from tests.factories import Factories
 from tests.helpers import login
+
+_TABLE = re.compile(r'\b(?:FROM|JOIN)\s+("?\w+"?)', re.IGNORECASE)
 
 
 @pytest.fixture
@@ -108,7 +121,9 @@ def test_figures_are_remembered_while_nothing_they_count_changes(fresh):
         before = db.session.get(DataVersion, 1).version
     with transaction(app) as session:
         case = session.get(Case, first)
-        add_timeline_entry(case, "note", date(2025, 4, 1), "Позвонил клиенту", session.get(User, by.id))
+        add_timeline_entry(
+            case, "note", date(2025, 4, 1), "Позвонил клиенту", session.get(User, by.id)
+        )
     with app.app_context():
         assert db.session.get(DataVersion, 1).version == before
     with transaction(app) as session:
@@ -126,3 +141,28 @@ def test_a_rolled_back_change_leaves_the_version_alone(fresh):
         db.session.rollback()
         assert db.session.execute(sa.select(DataVersion.version)).scalar_one() == before
     assert _decided_in(client, "2025 Q2") == 0
+
+
+def test_the_remembered_figures_read_only_the_tables_that_count_the_version_up(ctx, make):
+    """Were a remembered figure to read a table whose changes leave the version alone (notes,
+    deadlines), it could go stale: every table they read is one of FIGURE_TABLES."""
+    volunteer = make.user("volunteer")
+    make.case(by=volunteer, outcome="success", closed_on=date(2025, 5, 5))
+    assert not volunteer.is_coordinator  # (its row loaded now, not while listening)
+    forget_figures()
+    read: set[str] = set()
+
+    def seen(conn, cursor, statement, *_):
+        read.update(name.strip('"') for name in _TABLE.findall(statement))
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        period = Period(date(2025, 1, 1), date(2025, 12, 31))
+        for filters in (Filters(), Filters(citizenship="TJ", visible_to=volunteer)):
+            for group_by in GROUPINGS:
+                outcome_counts(period, filters, group_by)
+            quarterly(period, filters)
+            open_case_ages(period, filters, date(2026, 1, 1))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    assert read and read <= FIGURE_TABLES | {"data_version"}
