@@ -15,13 +15,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import sqlalchemy as sa  # noqa: E402
+import sqlalchemy as sa
 
-from app.auth.models import User  # noqa: E402
-from app.cases.models import Case  # noqa: E402
-from app.cases.services import add_timeline_entry, close_case, reopen_case  # noqa: E402
-from app.extensions import db  # noqa: E402
-from tests.databases import app_on_fresh_database  # noqa: E402
+from app.auth.models import User
+from app.cases.models import Case
+from app.cases.services import add_timeline_entry, close_case, reopen_case
+from app.extensions import db
+from tests.databases import app_on_fresh_database
 
 
 def _writer(app, case_id: int, kind: str, until: float, latencies: list) -> None:
