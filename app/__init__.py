@@ -1,4 +1,24 @@
-"""The application factory."""
+"""The application factory, and the order the app's parts depend on each other.
+
+Each layer may import the layers below it (and its own), never one above; the factory
+(``create_app`` here) and the model registry (``app/models.py``) are the composition root that
+puts them all together. ``tests/test_layers.py`` reads ``LAYERS`` and fails on an import that
+points up, at module level or inside a function alike.
+
+    main, demo        the home and error pages; synthetic data through every area's services
+    imports           CSV in: checks rows, then opens cases and clients in bulk
+    exports           CSV out: the cases list and the report
+    reports           the dashboard's figures, benchmarks (reads cases, clients, deadlines)
+    deadlines         the deadlines pages, rules, working calendar, calendar feed
+    security          keys, retention, backups (erases and re-wraps clients' data)
+    clients           the people; a volunteer sees a client through the cases they see
+    cases             cases, their timeline and deadlines (deadlines/models.py sits here:
+                      a case's deadlines are written with the case)
+    auth              accounts, sessions, throttling (uploads: a file kept with its session)
+    audit             the trail every write leaves (knows tables, not areas)
+    kernel            extensions, models_base, dates, errors, urls, identifiers, crypto, files,
+                      database, logs, proxy, serving, forms_base, access (roles, not records)
+"""
 
 import logging
 from importlib import import_module
@@ -11,6 +31,42 @@ from werkzeug.exceptions import HTTPException
 
 from app.extensions import babel, csrf, db, login_manager
 from app.logs import mask_log_records
+
+# Bottom first: (layer, the modules and packages in it). See the docstring.
+LAYERS = (
+    (
+        "kernel",
+        (
+            "app.extensions",
+            "app.models_base",
+            "app.dates",
+            "app.errors",
+            "app.urls",
+            "app.identifiers",
+            "app.crypto",
+            "app.files",
+            "app.database",
+            "app.logs",
+            "app.proxy",
+            "app.serving",
+            "app.forms_base",
+            "app.access",
+        ),
+    ),
+    ("audit", ("app.audit",)),
+    ("auth", ("app.auth", "app.uploads")),
+    ("cases", ("app.cases", "app.deadlines.models")),
+    ("clients", ("app.clients",)),
+    ("security", ("app.security",)),
+    ("deadlines", ("app.deadlines",)),
+    ("reports", ("app.reports",)),
+    ("exports", ("app.exports",)),
+    ("imports", ("app.imports",)),
+    ("demo", ("app.demo",)),
+    ("main", ("app.main",)),
+)
+# May import anything: they assemble the app.
+COMPOSITION_ROOT = ("app", "app.models")
 
 ROOT = Path(__file__).resolve().parent.parent
 # Browser features the pages never use: denied to them and to anything they might embed.
@@ -109,12 +165,12 @@ def _init_extensions(app: Flask) -> None:
     # Before the CSRF check: a session the database could not read (down, or busy past the
     # timeout) is a 503 "busy"/"unreachable" page, never a 400 "form out of date".
     app.before_request(_refuse_unread_session)
-    from app.auth.routes import refuse_beyond_hashing_share
+    from app.auth.hooks import refuse_beyond_hashing_share
 
     app.before_request(refuse_beyond_hashing_share)
     csrf.init_app(app)
+    from app.auth.hooks import select_locale
     from app.auth.models import LOCALES
-    from app.auth.routes import select_locale
 
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.globals.update(get_locale=get_locale, locales=LOCALES)

@@ -214,7 +214,8 @@ def test_typed_case_texts_and_their_audit_copies_are_sealed_and_open_again_on_do
         plain_audit = _audit_changes(connection)
     upgrade()
     from app.audit.queries import shown_changes
-    from app.cases.models import CalendarDay, Case, Deadline
+    from app.cases.models import Case
+    from app.deadlines.models import CalendarDay, Deadline
 
     with db.engine.connect() as connection:
         raw = _raw_texts(connection)

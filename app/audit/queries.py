@@ -50,6 +50,14 @@ def case_id_for(reference: str) -> int | None:
     ).scalar_one_or_none()
 
 
+def accounts() -> list:
+    """Every account (id and email), enabled first, then by email: whose events to show. Read
+    from the table directly, as ``case_id_for`` is: accounts sit above the trail."""
+    users = sa.table("users", sa.column("id"), sa.column("email"), sa.column("is_enabled"))
+    query = sa.select(users.c.id, users.c.email).order_by(users.c.is_enabled.desc(), users.c.email)
+    return list(db.session.execute(query))
+
+
 def event_page(filters: dict, page: int, per_page: int):
     """Audit events, newest first. Filters: actor_id, case_id, occurred from/to (calendar days
     in UTC, both included)."""

@@ -5,20 +5,14 @@ from datetime import date, time, timedelta
 
 import sqlalchemy as sa
 
-from app.access import own_cases_clause, visible_cases_clause
 from app.audit.queries import unchanged_since_last_view
 from app.auth.models import User
-from app.cases.models import (
-    CalendarDay,
-    Case,
-    Deadline,
-    DeadlineRule,
-    TimelineEntry,
-)
-from app.cases.queries import active_rules, work_calendars
+from app.cases.models import Case, TimelineEntry
+from app.cases.queries import active_rules, own_cases_clause, visible_cases_clause, work_calendars
 from app.cases.terms import Explanation, explain
 from app.clients.models import Client
 from app.crypto import Opener
+from app.deadlines.models import CalendarDay, Deadline, DeadlineRule
 from app.extensions import db
 
 SOON, LATER = 7, 30  # days: "due within 7 days", "within 30 days"

@@ -6,10 +6,10 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 
-from app.access import visible_cases_clause
 from app.audit.queries import unchanged_since_last_view
 from app.auth.models import User
 from app.cases.models import CASE_TYPES, Case
+from app.cases.queries import visible_cases_clause
 from app.clients.models import Client
 from app.extensions import db
 from app.reports.metrics import Counts, Summary, summarise

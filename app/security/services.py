@@ -9,8 +9,8 @@ from flask_babel import gettext as _
 from app.audit.services import acting
 from app.auth.models import User
 from app.cases.models import Case
+from app.clients.matching import search_digests
 from app.clients.models import Client, ClientIndex
-from app.clients.services import search_digests
 from app.crypto import ORGANISATION_KEY_CONTEXT, Keys, check_value, keys, unwrap, wrap
 from app.errors import RuleViolation
 from app.extensions import db

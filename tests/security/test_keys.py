@@ -7,10 +7,10 @@ import pytest
 import sqlalchemy as sa
 
 from app import create_app
-from app.cases.models import CalendarDay
 from app.cases.services import open_case
 from app.clients.models import Client
 from app.clients.services import create_client
+from app.deadlines.models import CalendarDay
 from app.deadlines.services import add_calendar_day
 from app.extensions import db
 from config import TestConfig
