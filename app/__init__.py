@@ -200,14 +200,15 @@ def _refuse_unread_session() -> None:
 
 
 def _init_keys(app: Flask) -> None:
-    """Load the encryption keys and refuse to start if they are not this database's."""
+    """Load the encryption keys and refuse to start if they are not this database's. Only
+    reads: a database that has no check row yet gets it at the first request."""
     from app.crypto import KeyError_, load_keys
     from app.security.queries import check_keys
 
     app.extensions["huquq_keys"] = load_keys(app.config)
     with app.app_context():
         try:
-            check_keys()
+            to_record = check_keys()
         except KeyError_ as error:
             raise SystemExit(
                 f"Huquq will not start: {error}. Use the key file (HUQUQ_KEY_FILE) or the keys "
@@ -219,17 +220,32 @@ def _init_keys(app: Flask) -> None:
             logging.getLogger(__name__).warning(
                 "database unreachable at start; keys not checked yet"
             )
-            app.before_request(_check_keys_once)
+            to_record = True
+        finally:
+            db.session.remove()
+    if to_record:
+        app.before_request(_check_keys_once)
 
 
 def _check_keys_once() -> None:
+    """before_request until it is done once: check the keys (if the database was down at the
+    start) and write the check row that later starts verify them against."""
     from flask import current_app
+    from sqlalchemy.exc import IntegrityError
 
     from app.security.queries import check_keys
+    from app.security.services import record_key_check
 
-    if not current_app.extensions.get("huquq_keys_checked"):
-        check_keys()
-        current_app.extensions["huquq_keys_checked"] = True
+    if current_app.extensions.get("huquq_keys_checked"):
+        return
+    if check_keys():
+        record_key_check()
+        try:
+            db.session.commit()
+        except IntegrityError:  # another worker wrote it first: check against theirs
+            db.session.rollback()
+            check_keys()
+    current_app.extensions["huquq_keys_checked"] = True
 
 
 def _register_converters(app: Flask) -> None:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import joinedload
 
 from app.audit.models import EXPORT_RESULTS, FACT_NAMES, AuditEvent
 from app.audit.services import SEALED
-from app.crypto import KeyError_, unseal
+from app.crypto import KeyError_, seal_context, unseal
 from app.extensions import db
 
 
@@ -85,7 +85,7 @@ def shown_changes(event: AuditEvent, key: bytes | None = None, row: str | None =
         return _facts(event)
     shown = {}
     for field, values in (event.changes or {}).items():
-        context = f"{event.entity}.{field}.{row}"
+        context = seal_context(event.entity, field, row)
         shown[field] = [_opened(value, key, context) for value in values]
     return shown
 

@@ -5,7 +5,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.crypto import Sealed
+from app.crypto import Sealed, seal_context
 from app.extensions import db
 from app.identifiers import new_case_reference
 from app.models_base import CreatedAtMixin, UtcDateTime, check_in, utcnow
@@ -165,7 +165,7 @@ class Case(CreatedAtMixin, db.Model):
         return self.client.sealing_key() if self.client is not None else None
 
     def seal_context(self, name: str) -> str:
-        return f"cases.{name}.{self.reference}"
+        return seal_context("cases", name, self.reference)
 
     def reseal_for(self, client) -> None:
         """Move the case to another client: its texts, its timeline's and its deadlines' are
@@ -265,7 +265,7 @@ class TimelineEntry(CreatedAtMixin, db.Model):
         return self.case.sealing_key() if self.case is not None else None
 
     def seal_context(self, name: str) -> str:
-        return f"timeline_entries.{name}.{self.case.reference}"
+        return seal_context("timeline_entries", name, self.case.reference)
 
     @property
     def kind_label(self) -> str:

@@ -43,6 +43,7 @@ from app.cases.services import (
     update_case,
 )
 from app.cases.terms import days_left
+from app.deadlines.models import SOON, URGENT
 from app.errors import EditConflict, RuleViolation
 from app.extensions import db
 from app.forms_base import form_status, show_refusal
@@ -298,7 +299,7 @@ def deadline_action(reference: str, deadline_id: int):
 
 @bp.app_template_filter("urgency")
 def urgency(deadline) -> str:
-    """A class for how pressing a deadline is: overdue, urgent (3 days), soon (7 days)."""
+    """A class for how pressing a deadline is: overdue, urgent, soon (URGENT, SOON)."""
     if not deadline.is_open:
         return "resolved"
     return urgency_of(days_left(deadline.due_on, dates.today()))
@@ -307,7 +308,7 @@ def urgency(deadline) -> str:
 @bp.app_template_filter("urgency_of")
 def urgency_of(left: int) -> str:
     """The class for a deadline ``left`` days away (negative: overdue)."""
-    return "overdue" if left < 0 else "urgent" if left <= 3 else "soon" if left <= 7 else ""
+    return "overdue" if left < 0 else "urgent" if left <= URGENT else "soon" if left <= SOON else ""
 
 
 @bp.app_template_filter("days_left_text")

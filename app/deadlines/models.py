@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.cases.models import CASE_TYPES, NAME_MAX
 from app.cases.terms import TERM_LETTERS
-from app.crypto import Sealed, organisation_key
+from app.crypto import Sealed, organisation_key, seal_context
 from app.extensions import db
 from app.models_base import CreatedAtMixin, check_in
 
@@ -30,6 +30,9 @@ TERM_UNITS = {
     "sutki": _l("сутки (calendar days, not moved off a day off)"),
     "months": _l("months"),
 }
+# How pressing an open deadline is, in days left: "urgent" within URGENT, "soon" within SOON
+# (the case page's colours, the deadlines page's "due within 7 days").
+URGENT, SOON = 3, 7
 DEADLINE_STATUSES = {"open": _l("open"), "met": _l("met"), "missed": _l("missed")}
 
 
@@ -115,7 +118,7 @@ class CalendarDay(db.Model):
         return organisation_key()
 
     def seal_context(self, name: str) -> str:
-        return f"calendar_days.{name}.{self.day.isoformat()}"
+        return seal_context("calendar_days", name, self.day.isoformat())
 
 
 class Deadline(CreatedAtMixin, db.Model):
@@ -161,7 +164,7 @@ class Deadline(CreatedAtMixin, db.Model):
         return self.case.sealing_key() if self.case is not None else None
 
     def seal_context(self, name: str) -> str:
-        return f"deadlines.{name}.{self.case.reference}"
+        return seal_context("deadlines", name, self.case.reference)
 
     @property
     def shown_title(self) -> str:

@@ -18,9 +18,8 @@ from app.cases.workdays import library_year
 from app.dates import CASE_DATES_FROM, CASE_DATES_TO
 from app.deadlines import ical
 from app.deadlines.forms import CalculatorForm, CalendarDayForm, RuleForm
-from app.deadlines.models import TERM_UNITS, TRIGGERS, CalendarDay, DeadlineRule
+from app.deadlines.models import SOON, TERM_UNITS, TRIGGERS, CalendarDay, DeadlineRule
 from app.deadlines.queries import (
-    SOON,
     all_rules,
     calculate,
     calendar_days,

@@ -20,7 +20,7 @@ from app.cases.workdays import CALENDAR_SOURCE
 from app.deadlines.models import CalendarDay, Deadline, DeadlineRule
 from app.errors import RuleViolation
 from app.extensions import db
-from app.security.queries import settings
+from app.security.services import settings
 
 RULE_FIELDS = (
     "name",

@@ -19,7 +19,7 @@ from app.cases.queries import active_rules, work_calendars
 from app.cases.terms import term_end
 from app.clients.matching import search_digests
 from app.clients.models import Client, ClientIndex
-from app.crypto import new_data_key, seal, wrap
+from app.crypto import new_data_key, seal, seal_context, wrap
 from app.deadlines.models import Deadline, trigger_date
 from app.demo import data
 from app.extensions import db
@@ -290,7 +290,7 @@ def _sealed_client(row: dict, key: bytes) -> dict:
     """The row as the database keeps it: identifiers sealed with the client's own key (the same
     as ``Client`` does, in bulk)."""
     code = row["pseudonym"]
-    sealed = {**row, "data_key": wrap(key, f"clients.data_key.{code}")}
+    sealed = {**row, "data_key": wrap(key, seal_context("clients", "data_key", code))}
     for name in SEALED_CLIENT_FIELDS:
         value = row[name]
         value = value.isoformat() if isinstance(value, date) else value
