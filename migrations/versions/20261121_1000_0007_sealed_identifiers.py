@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 # Sealing needs the app's keys and the same functions the app seals with.
-from app.clients.services import search_digests
+from app.clients.matching import search_digests
 from app.crypto import check_value, keys, new_data_key, seal, unseal, unwrap, wrap
 
 revision = "0007"
