@@ -15,7 +15,7 @@ from sqlalchemy.orm import joinedload
 
 from app.audit.models import EXPORT_RESULTS, FACT_NAMES, AuditEvent, DataVersion
 from app.audit.services import SEALED
-from app.crypto import KeyError_, unseal
+from app.crypto import KeyError_, seal_context, unseal
 from app.extensions import db
 
 
@@ -50,6 +50,14 @@ def case_id_for(reference: str) -> int | None:
     ).scalar_one_or_none()
 
 
+def accounts() -> list:
+    """Every account (id and email), enabled first, then by email: whose events to show. Read
+    from the table directly, as ``case_id_for`` is: accounts sit above the trail."""
+    users = sa.table("users", sa.column("id"), sa.column("email"), sa.column("is_enabled"))
+    query = sa.select(users.c.id, users.c.email).order_by(users.c.is_enabled.desc(), users.c.email)
+    return list(db.session.execute(query))
+
+
 def event_page(filters: dict, page: int, per_page: int):
     """Audit events, newest first. Filters: actor_id, case_id, occurred from/to (calendar days
     in UTC, both included)."""
@@ -77,7 +85,7 @@ def shown_changes(event: AuditEvent, key: bytes | None = None, row: str | None =
         return _facts(event)
     shown = {}
     for field, values in (event.changes or {}).items():
-        context = f"{event.entity}.{field}.{row}"
+        context = seal_context(event.entity, field, row)
         shown[field] = [_opened(value, key, context) for value in values]
     return shown
 

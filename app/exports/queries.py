@@ -13,10 +13,11 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 from app.auth.models import User
-from app.cases.models import Case, Deadline
+from app.cases.models import Case
 from app.cases.queries import case_conditions
 from app.clients.models import Client
 from app.crypto import Opener
+from app.deadlines.models import Deadline
 from app.exports.csvfile import field, plain
 from app.extensions import db
 from app.reports.metrics import Summary, rounded

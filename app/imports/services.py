@@ -15,12 +15,13 @@ from flask_babel import ngettext
 
 from app import dates
 from app.auth.models import User
-from app.cases.models import CASE_TYPES, NAME_MAX, OUTCOMES, SUMMARY_MAX, Case, Deadline
+from app.cases.models import CASE_TYPES, NAME_MAX, OUTCOMES, SUMMARY_MAX, Case
 from app.clients.countries import CODES
 from app.clients.matching import same_name_key
 from app.clients.models import Client, ClientIndex
 from app.crypto import Opener, blind
 from app.dates import CASE_DATES_FROM, CASE_DATES_TO
+from app.deadlines.models import Deadline
 from app.extensions import db
 from app.forms_base import TOO_EARLY, TOO_LATE
 from app.imports.bulk import apply_in_bulk

@@ -6,10 +6,10 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 
-from app.access import visible_cases_clause
 from app.audit.queries import unchanged_since_last_view
 from app.auth.models import User
-from app.cases.models import CASE_TYPES, Case
+from app.cases.models import CASE_TYPES, OUTCOMES, Case
+from app.cases.queries import visible_cases_clause
 from app.clients.models import Client
 from app.extensions import db
 from app.reports.metrics import Counts, Summary, summarise
@@ -100,10 +100,7 @@ def outcome_counts(period: Period, filters: Filters, group_by: str = "case_type"
         count_if(_open_at_end(period)).label("open"),
         count_if(sa.and_(closed_in, Case.is_decided)).label("decided"),
         count_if(sa.and_(closed_in, Case.is_successful)).label("successful"),
-        *(
-            count_if(sa.and_(closed_in, Case.outcome == code)).label(code)
-            for code in ("success", "partial", "failure", "withdrawn")
-        ),
+        *(count_if(sa.and_(closed_in, Case.outcome == code)).label(code) for code in OUTCOMES),
     ).select_from(Case)
     joined = group_by == "citizenship"
     if joined:

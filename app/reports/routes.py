@@ -18,7 +18,7 @@ from app.deadlines.queries import workload
 from app.errors import RuleViolation
 from app.extensions import db
 from app.forms_base import form_status, show_refusal
-from app.reports import charts
+from app.reports import charts, metrics
 from app.reports.context import FIGURES
 from app.reports.forms import BenchmarkForm, ReportFilterForm
 from app.reports.metrics import MIN_DECIDED, rounded
@@ -156,6 +156,13 @@ def _dashboard(template: str, visible_to=None, **extra):
         **extra,
     }
     return render_template(template, **context), form_status(form)
+
+
+@bp.context_processor
+def comparison_codes() -> dict:
+    """The comparison codes (``metrics.BELOW``…), so that the report's sentences test them by
+    name and never spell them again."""
+    return {"comparisons": metrics}
 
 
 @bp.route("/dashboard")

@@ -17,9 +17,10 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from app.audit.models import AuditEvent
-from app.cases.models import Case, Deadline
+from app.cases.models import Case
 from app.crypto import Keys, Opener, new_data_key, seal, wrap
 from app.dates import today
+from app.deadlines.models import Deadline
 from app.exports.csvfile import (
     FORMULA_SIGNS,
     WHITE_SPACE,
