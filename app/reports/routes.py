@@ -1,13 +1,16 @@
 from datetime import date, timedelta
 from fractions import Fraction
+from functools import lru_cache
 from itertools import pairwise
 
+from babel import Locale
+from babel.numbers import format_percent
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_number, format_percent, get_locale, ngettext
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app import dates
+from app import catalogue, dates
 from app.access import ADMIN, EVERYONE, STAFF, roles
 from app.auth.queries import all_users
 from app.cases.models import CASE_TYPES
@@ -39,14 +42,19 @@ bp = Blueprint("reports", __name__)
 @bp.app_template_filter("num")
 def num(value: int) -> str:
     """A count with the language's digit grouping ("1,167", "1 167")."""
-    return format_number(value)
+    return catalogue.format_number(value)
 
 
 @bp.app_template_filter("pct")
 def pct(value: Fraction | float | None) -> str:
     """A rate as a percentage in the interface language, to a tenth at most, a half rounded up
     ("86%", "90.2 %"; 92.25% → "92.3%")."""
-    return "—" if value is None else format_percent(rounded(value, 3), "#,##0.#%")
+    return _percent(value, get_locale())
+
+
+@lru_cache(maxsize=4096)  # the same rate in the same language is the same text, for anyone
+def _percent(value: Fraction | float | None, locale: Locale) -> str:
+    return "—" if value is None else format_percent(rounded(value, 3), "#,##0.#%", locale=locale)
 
 
 def filter_form(visible_to=None) -> ReportFilterForm:
