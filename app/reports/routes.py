@@ -16,7 +16,6 @@ from app.auth.queries import all_users
 from app.cases.models import CASE_TYPES
 from app.cases.queries import regions_in_use
 from app.clients.countries import country_name
-from app.clients.queries import citizenships_in_use
 from app.deadlines.queries import workload
 from app.errors import RuleViolation
 from app.extensions import db
@@ -30,6 +29,7 @@ from app.reports.queries import (
     AGE_BUCKETS,
     benchmarks,
     breakdown,
+    filter_citizenships,
     open_case_ages,
     quarterly,
     report_rows,
@@ -65,7 +65,7 @@ def filter_form(visible_to=None) -> ReportFilterForm:
     form = ReportFilterForm(
         request.args,
         regions=regions_in_use(),
-        citizenships=citizenships_in_use(),
+        citizenships=filter_citizenships(),
         volunteers=[(u.id, u.email) for u in users],
     )
     form.validate()
