@@ -9,9 +9,11 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 
 from app import catalogue, dates
 from app.access import ADMIN, EVERYONE, STAFF, roles
+from app.audit.queries import unchanged_since_last_view
 from app.auth.queries import all_users
 from app.cases.models import CASE_TYPES
 from app.cases.queries import regions_in_use
@@ -37,6 +39,7 @@ from app.reports.queries import (
 from app.reports.services import create_benchmark, update_benchmark
 
 bp = Blueprint("reports", __name__)
+DASHBOARD, SUMMARY = "reports/dashboard.html", "reports/summary.html"
 
 
 @bp.app_template_filter("num")
@@ -104,8 +107,26 @@ def _rate_text(row, label: str) -> str:
     )
 
 
-def _dashboard(template: str, visible_to=None, **extra):
-    today = dates.today()
+def _dashboard(template: str):
+    """The dashboard (or a user's summary) page: its body rendered again only when the data,
+    the day, the language or the filters changed since this user last saw it; the page around
+    it (the user's menu, the form tokens, messages) is made for each request."""
+    body, status = _rendered_body(
+        template,
+        current_user.id,
+        current_user.role,
+        str(get_locale()),
+        dates.today(),
+        tuple(request.args.items(multi=True)),
+    )
+    return render_template(template, body=body), status
+
+
+@unchanged_since_last_view  # remembered per user, with the figures and under the same stamp
+def _rendered_body(template: str, user_id: int, role: str, locale: str, today: date, args):
+    """The body of ``template`` (its ``_``-partial), rendered, and the status of its filters."""
+    visible_to = current_user if template == SUMMARY else None
+    extra = {"workload": workload(today)} if template == DASHBOARD else {}
     form = filter_form(visible_to)
     period, filters = form.period(), form.report_filters(visible_to=visible_to)
     rows, known = report_rows(period, filters)
@@ -163,21 +184,22 @@ def _dashboard(template: str, visible_to=None, **extra):
         "min_decided": MIN_DECIDED,
         **extra,
     }
-    return render_template(template, **context), form_status(form)
+    partial = template.replace("reports/", "reports/_")
+    return Markup(render_template(partial, **context)), form_status(form)
 
 
 @bp.route("/dashboard")
 @roles(*STAFF)
 def dashboard():
     """The organisation's outcomes next to the published benchmarks, and who carries what."""
-    return _dashboard("reports/dashboard.html", workload=workload(dates.today()))
+    return _dashboard(DASHBOARD)
 
 
 @bp.route("/summary")
 @roles(*EVERYONE)
 def summary():
     """A user's own cases: the same figures, over only the cases they can see."""
-    return _dashboard("reports/summary.html", visible_to=current_user)
+    return _dashboard(SUMMARY)
 
 
 @bp.route("/admin/benchmarks")
