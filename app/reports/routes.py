@@ -9,11 +9,9 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
-from markupsafe import Markup
 
 from app import catalogue, dates
 from app.access import ADMIN, EVERYONE, STAFF, roles
-from app.audit.queries import unchanged_since_last_view
 from app.auth.queries import all_users
 from app.cases.models import CASE_TYPES
 from app.cases.queries import regions_in_use
@@ -22,6 +20,7 @@ from app.deadlines.queries import workload
 from app.errors import RuleViolation
 from app.extensions import db
 from app.forms_base import form_status, show_refusal
+from app.rendered import remembered_body
 from app.reports import charts
 from app.reports.context import FIGURES
 from app.reports.forms import BenchmarkForm, ReportFilterForm
@@ -108,23 +107,14 @@ def _rate_text(row, label: str) -> str:
 
 
 def _dashboard(template: str):
-    """The dashboard (or a user's summary) page: its body rendered again only when the data,
-    the day, the language or the filters changed since this user last saw it; the page around
-    it (the user's menu, the form tokens, messages) is made for each request."""
-    body, status = _rendered_body(
-        template,
-        current_user.id,
-        current_user.role,
-        str(get_locale()),
-        dates.today(),
-        tuple(request.args.items(multi=True)),
-    )
+    """The dashboard (or a user's summary): its body rendered again only when something it
+    shows changed (app/rendered.py); the page around it is made for each request."""
+    body, status = remembered_body(template, lambda: _body(template, dates.today()))
     return render_template(template, body=body), status
 
 
-@unchanged_since_last_view  # remembered per user, with the figures and under the same stamp
-def _rendered_body(template: str, user_id: int, role: str, locale: str, today: date, args):
-    """The body of ``template`` (its ``_``-partial), rendered, and the status of its filters."""
+def _body(template: str, today: date) -> tuple[str, int]:
+    """The body of ``template`` (its ``_``-partial), and the status its filters give."""
     visible_to = current_user if template == SUMMARY else None
     extra = {"workload": workload(today)} if template == DASHBOARD else {}
     form = filter_form(visible_to)
@@ -185,7 +175,7 @@ def _rendered_body(template: str, user_id: int, role: str, locale: str, today: d
         **extra,
     }
     partial = template.replace("reports/", "reports/_")
-    return Markup(render_template(partial, **context)), form_status(form)
+    return render_template(partial, **context), form_status(form)
 
 
 @bp.route("/dashboard")

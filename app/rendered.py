@@ -1,0 +1,81 @@
+"""Page bodies remembered per user while nothing they show has changed.
+
+A page's body (the case list, the dashboard) is a function of what the database holds, the
+viewer, the language, the day and the query string. It is rendered again only when one of those
+changed; the page around it (the viewer's menu, form tokens, messages, alerts) is made for every
+request, and access is checked before, as for any page. Each body is remembered under its
+viewer's id: nothing rendered for one user is served to another.
+
+"Nothing changed" is ``data_stamp()`` (the newest audit event: every change to cases, clients,
+deadlines and users writes one in its transaction) and, on PostgreSQL, the snapshot of
+committed transactions: ids are taken at insert there, so a slow transaction can commit an older
+event after a newer one was seen, and the snapshot (its oldest running transaction, the next
+id, those still running) differs after any commit. On SQLite writers take turns, so the newest
+event is enough. A body made from data newer than its key is never served under an older one:
+the key is read before the body's queries.
+
+The remembered bodies go with the remembered figures (``forget_figures()`` drops both), in a
+store of their own so that browsing never pushes the dashboard's figures out.
+"""
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+
+import sqlalchemy as sa
+from flask import current_app, request, session
+from flask_babel import get_locale
+from flask_login import current_user
+from markupsafe import Markup
+
+from app import dates
+from app.audit.queries import _FIGURES, data_stamp, forget_figures
+from app.extensions import db
+
+SIZE = 256  # bodies per worker process (a case list's is about 40 kB)
+
+
+class _Bodies:
+    def __init__(self) -> None:
+        self.items: OrderedDict = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key, render: Callable[[], tuple[str, int]]) -> tuple[Markup, int]:
+        with self.lock:
+            if key in self.items:
+                self.items.move_to_end(key)
+                return self.items[key]
+        html, status = render()
+        value = Markup(html), status
+        with self.lock:
+            self.items[key] = value
+            while len(self.items) > SIZE:
+                self.items.popitem(last=False)
+        return value
+
+
+def committed_stamp() -> tuple:
+    """What changes at every commit that changes what a page shows (see above)."""
+    stamp = data_stamp()
+    if db.session.get_bind().dialect.name == "postgresql":
+        snapshot = db.session.execute(sa.text("SELECT pg_current_snapshot()::text")).scalar()
+        return (*stamp, snapshot)
+    return stamp
+
+
+def remembered_body(name: str, render: Callable[[], tuple[str, int]]) -> tuple[Markup, int]:
+    """The body ``render()`` makes for this request (HTML, status), made again only when the
+    data, the viewer (and their role), the language, the day or the query string changed."""
+    figures = current_app.extensions.get(_FIGURES) or forget_figures()
+    bodies = figures.__dict__.setdefault("bodies", _Bodies())
+    key = (
+        name,
+        current_user.id,
+        current_user.role,
+        session.row_id,  # forms in a body carry this session's CSRF token
+        str(get_locale()),
+        dates.today(),
+        tuple(request.args.items(multi=True)),
+        committed_stamp(),
+    )
+    return bodies.get(key, render)
