@@ -59,11 +59,12 @@ def _percent(value: Fraction | float | None, locale: Locale) -> str:
     return "—" if value is None else format_percent(rounded(value, 3), "#,##0.#%", locale=locale)
 
 
-def filter_form(visible_to=None) -> ReportFilterForm:
+def filter_form(visible_to=None, users=None) -> ReportFilterForm:
     """The report filters from the URL, with the choices this database offers; over one
     user's own cases (``visible_to``), the only volunteer to choose is that user: other
-    people's emails are not theirs to list."""
-    users = [visible_to] if visible_to is not None else all_users()
+    people's emails are not theirs to list. ``users``: every user, when already read."""
+    if users is None:
+        users = [visible_to] if visible_to is not None else all_users()
     form = ReportFilterForm(
         request.args,
         regions=regions_in_use(),
@@ -117,7 +118,8 @@ def _body(template: str, today: date) -> tuple[str, int]:
     """The body of ``template`` (its ``_``-partial), and the status its filters give."""
     visible_to = current_user if template == SUMMARY else None
     extra = {"workload": workload(today)} if template == DASHBOARD else {}
-    form = filter_form(visible_to)
+    users = [visible_to] if visible_to is not None else all_users()
+    form = filter_form(visible_to, users)
     period, filters = form.period(), form.report_filters(visible_to=visible_to)
     rows, known = report_rows(period, filters)
     labels = {k: str(v) for k, v in CASE_TYPES.items()} | {"all": _("all case types")}
@@ -131,7 +133,7 @@ def _body(template: str, today: date) -> tuple[str, int]:
         ),
         _("a year or more"),
     ]
-    emails = {u.id: u.email for u in ([visible_to] if visible_to is not None else all_users())}
+    emails = {u.id: u.email for u in users}
     context = {
         "form": form,
         "rows": rows,
