@@ -141,5 +141,5 @@ def test_pages_ask_for_a_session_every_time(app, client: FlaskClient, make):
         client.get("/cases")
     finally:
         sa.event.remove(connection, "before_cursor_execute", listen)
-    assert any("user_sessions" in s for s in statements)
-    assert any("FROM users" in s for s in statements)
+    # The session and its user, read together in one round trip.
+    assert any("FROM user_sessions" in s and "JOIN users" in s for s in statements)
