@@ -6,13 +6,12 @@ changed; the page around it (the viewer's menu, form tokens, messages, alerts) i
 request, and access is checked before, as for any page. Each body is remembered under its
 viewer's id: nothing rendered for one user is served to another.
 
-"Nothing changed" is ``data_stamp()`` (the newest audit event: every change to cases, clients,
-deadlines and users writes one in its transaction) and, on PostgreSQL, the snapshot of
-committed transactions: ids are taken at insert there, so a slow transaction can commit an older
-event after a newer one was seen, and the snapshot (its oldest running transaction, the next
-id, those still running) differs after any commit. On SQLite writers take turns, so the newest
-event is enough. A body made from data newer than its key is never served under an older one:
-the key is read before the body's queries.
+"Nothing changed" is the newest audit event (every change to cases, clients, deadlines and
+users writes one in its transaction). On SQLite writers take turns, so that is enough. On
+PostgreSQL ids are taken at insert, so a slow transaction can commit an older event after a
+newer one was seen: the stamp there also names the transactions still running when the newest
+event was read, in the same snapshot; when one of them commits, the stamp changes. A body made
+from data newer than its key is never served under an older one: the key is read first.
 
 The remembered bodies go with the remembered figures (``forget_figures()`` drops both), in a
 store of their own so that browsing never pushes the dashboard's figures out.
@@ -54,13 +53,24 @@ class _Bodies:
         return value
 
 
+# PostgreSQL: the newest event and the transactions still running when it was read (from the
+# same snapshot) — a running one may yet commit an older event. Those of other databases on the
+# server, while they run, are left out, so that their traffic does not change the stamp.
+_RUNNING = sa.text(
+    "SELECT (SELECT id FROM audit_events ORDER BY id DESC LIMIT 1), ARRAY("
+    " SELECT x::text FROM pg_snapshot_xip(pg_current_snapshot()) AS x"
+    " EXCEPT SELECT backend_xid::text FROM pg_stat_activity"
+    "  WHERE datname IS DISTINCT FROM current_database() AND backend_xid IS NOT NULL"
+    " ORDER BY 1)"
+)
+
+
 def committed_stamp() -> tuple:
     """What changes at every commit that changes what a page shows (see above)."""
-    stamp = data_stamp()
     if db.session.get_bind().dialect.name == "postgresql":
-        snapshot = db.session.execute(sa.text("SELECT pg_current_snapshot()::text")).scalar()
-        return (*stamp, snapshot)
-    return stamp
+        newest, running = db.session.execute(_RUNNING).one()
+        return newest, tuple(running)
+    return data_stamp()
 
 
 def remembered_body(name: str, render: Callable[[], tuple[str, int]]) -> tuple[Markup, int]:
