@@ -82,7 +82,9 @@ def remembered_body(name: str, render: Callable[[], tuple[str, int]]) -> tuple[M
         name,
         current_user.id,
         current_user.role,
-        session.row_id,  # forms in a body carry this session's CSRF token
+        # Forms in a body carry this session's CSRF token (good for the session's life:
+        # WTF_CSRF_TIME_LIMIT is None).
+        session.row_id,
         str(get_locale()),
         dates.today(),
         tuple(request.args.items(multi=True)),
