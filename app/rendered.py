@@ -39,13 +39,15 @@ class _Bodies:
         self.items: OrderedDict = OrderedDict()
         self.lock = threading.Lock()
 
-    def get(self, key, render: Callable[[], tuple[str, int]]) -> tuple[Markup, int]:
+    def get(self, key, render, keep: bool = True) -> tuple[Markup, int]:
         with self.lock:
             if key in self.items:
                 self.items.move_to_end(key)
                 return self.items[key]
         html, status = render()
         value = Markup(html), status
+        if not keep:
+            return value
         with self.lock:
             self.items[key] = value
             while len(self.items) > SIZE:
@@ -67,10 +69,17 @@ _RUNNING = sa.text(
 
 def committed_stamp() -> tuple:
     """What changes at every commit that changes what a page shows (see above)."""
+    return _stamp()[0]
+
+
+def _stamp() -> tuple[tuple, bool]:
+    """The stamp, and whether it is settled: on PostgreSQL, no transaction was running, so it
+    is likely to be seen again. A body made while one ran is served but not kept, so that
+    passing stamps do not crowd out the rest."""
     if db.session.get_bind().dialect.name == "postgresql":
         newest, running = db.session.execute(_RUNNING).one()
-        return newest, tuple(running)
-    return data_stamp()
+        return (newest, tuple(running)), not running
+    return data_stamp(), True
 
 
 def remembered_body(name: str, render: Callable[[], tuple[str, int]]) -> tuple[Markup, int]:
@@ -88,6 +97,6 @@ def remembered_body(name: str, render: Callable[[], tuple[str, int]]) -> tuple[M
         str(get_locale()),
         dates.today(),
         tuple(request.args.items(multi=True)),
-        committed_stamp(),
+        (stamp := _stamp())[0],
     )
-    return bodies.get(key, render)
+    return bodies.get(key, render, keep=stamp[1])
