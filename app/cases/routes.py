@@ -11,6 +11,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy.orm.exc import StaleDataError
 
 from app import dates
@@ -47,6 +48,7 @@ from app.deadlines.models import SOON, URGENT
 from app.errors import EditConflict, RuleViolation
 from app.extensions import db
 from app.forms_base import form_status, show_refusal
+from app.rendered import remembered_body
 
 bp = Blueprint("cases", __name__)
 
@@ -99,6 +101,11 @@ def _action_form(deadline_id: int, formdata=None) -> DeadlineActionForm:
 
 def _render_case(case: Case, status: int = 200, **forms):
     """The case page; ``forms`` replaces a blank form with one that holds errors."""
+    body = _case_body(case, **forms)
+    return render_template("cases/detail.html", case=case, body=body), status
+
+
+def _case_body(case: Case, **forms) -> str:
     forms.setdefault("entry_form", TimelineEntryForm(formdata=None))
     forms.setdefault("close_form", CloseCaseForm(formdata=None))
     forms.setdefault("reopen_form", ReopenCaseForm(formdata=None))
@@ -109,9 +116,11 @@ def _render_case(case: Case, status: int = 200, **forms):
     key = case.sealing_key()
     history = [(e, shown_changes(e, key, case.reference)) for e in case_history(case.id)]
     explanations = case_explanations(case)
-    return render_template(
-        "cases/detail.html", case=case, history=history, explanations=explanations, **forms
-    ), status
+    return Markup(
+        render_template(
+            "cases/_detail.html", case=case, history=history, explanations=explanations, **forms
+        )
+    )
 
 
 @bp.route("/")
@@ -124,7 +133,13 @@ def index():
 @bp.route("/cases")
 @roles(*EVERYONE)
 def list_cases():
-    """The cases the user may see, filtered, a page at a time."""
+    """The cases the user may see, filtered, a page at a time: the list rendered again only when
+    something it shows changed (app/rendered.py)."""
+    body, status = remembered_body("cases/list.html", _list_body)
+    return render_template("cases/list.html", body=body), status
+
+
+def _list_body() -> tuple[str, int]:
     form = CaseFilterForm(
         request.args,
         assignees=assignable_users() if current_user.is_coordinator else (),
@@ -145,14 +160,18 @@ def list_cases():
             _("The link to that page of the list is broken: here is its first page.")
         )
         pagination = case_page(form.filters(), current_user, per_page)
-    return render_template("cases/list.html", form=form, pagination=pagination), form_status(form)
+    body = render_template("cases/_list.html", form=form, pagination=pagination)
+    return body, form_status(form)
 
 
 @bp.route("/cases/<reference>")
 @roles(*EVERYONE)
 def show_case(reference: str):
-    """One case with its timeline."""
-    return _render_case(load_case_or_404(reference, current_user))
+    """One case with its timeline: access checked, then the page's body rendered again only when
+    something it shows changed (app/rendered.py; its forms' tokens are this session's)."""
+    case = load_case_or_404(reference, current_user)
+    body, status = remembered_body(f"case {case.id}", lambda: (_case_body(case), 200))
+    return render_template("cases/detail.html", case=case, body=body), status
 
 
 @bp.route("/cases/<reference>/edit", methods=["GET", "POST"])
