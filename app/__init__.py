@@ -15,9 +15,11 @@ points up, at module level or inside a function alike.
     cases             cases, their timeline and deadlines (deadlines/models.py sits here:
                       a case's deadlines are written with the case)
     auth              accounts, sessions, throttling (uploads: a file kept with its session)
-    audit             the trail every write leaves (knows tables, not areas)
+    audit             the trail every write leaves (knows tables, not areas); rendered: page
+                      bodies remembered while the trail's stamp stays the same
     kernel            extensions, models_base, dates, errors, urls, identifiers, crypto, files,
-                      database, logs, proxy, serving, forms_base, access (roles, not records)
+                      database, logs, proxy, serving, forms_base, access (roles, not records),
+                      catalogue (the request's translations, found once)
 """
 
 import logging
@@ -51,9 +53,10 @@ LAYERS = (
             "app.serving",
             "app.forms_base",
             "app.access",
+            "app.catalogue",
         ),
     ),
-    ("audit", ("app.audit",)),
+    ("audit", ("app.audit", "app.rendered")),
     ("auth", ("app.auth", "app.uploads")),
     ("cases", ("app.cases", "app.deadlines.models")),
     ("clients", ("app.clients",)),
