@@ -227,10 +227,11 @@ def _register_errors(app: Flask) -> None:
 
 def _register_cli(app: Flask) -> None:
     from app.auth.cli import users_cli
+    from app.cases.cli import cases_cli
     from app.database import MigrationCommands
     from app.deadlines.cli import deadlines_cli
     from app.demo.cli import demo_cli
-    from app.exports.cli import cases_cli, report_command
+    from app.exports.cli import report_command  # also adds `cases export`
     from app.imports import cli as imports_cli  # noqa: F401  adds `cases import`
     from app.security.cli import backup_command, keys_cli, restore_command, retention_cli
 

@@ -10,7 +10,10 @@ from wtforms.validators import (
 )
 
 from app import dates
+from app.auth.queries import all_users
 from app.cases.models import CASE_TYPES
+from app.cases.queries import regions_in_use
+from app.clients.queries import citizenships_in_use
 from app.forms_base import BaseForm, DecimalField, QueryForm, choices
 from app.reports.queries import Filters, Period
 
@@ -51,6 +54,21 @@ class ReportFilterForm(QueryForm):
             assigned_to=int(volunteer) if volunteer else None,
             visible_to=visible_to,
         )
+
+
+def report_filter_form(args, visible_to=None) -> ReportFilterForm:
+    """The report filters from ``args`` (a request's URL arguments), validated, with the
+    choices this database offers; over one user's own cases (``visible_to``), the only
+    volunteer to choose is that user: other people's emails are not theirs to list."""
+    users = [visible_to] if visible_to is not None else all_users()
+    form = ReportFilterForm(
+        args,
+        regions=regions_in_use(),
+        citizenships=citizenships_in_use(),
+        volunteers=[(u.id, u.email) for u in users],
+    )
+    form.validate()
+    return form
 
 
 class BenchmarkForm(BaseForm):

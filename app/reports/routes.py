@@ -11,16 +11,14 @@ from app import dates
 from app.access import ADMIN, EVERYONE, STAFF, roles
 from app.auth.queries import all_users
 from app.cases.models import CASE_TYPES
-from app.cases.queries import regions_in_use
 from app.clients.countries import country_name
-from app.clients.queries import citizenships_in_use
 from app.deadlines.queries import workload
 from app.errors import RuleViolation
 from app.extensions import db
 from app.forms_base import form_status, show_refusal
 from app.reports import charts
 from app.reports.context import FIGURES
-from app.reports.forms import BenchmarkForm, ReportFilterForm
+from app.reports.forms import BenchmarkForm, report_filter_form
 from app.reports.metrics import MIN_DECIDED, rounded
 from app.reports.models import Benchmark
 from app.reports.queries import (
@@ -47,21 +45,6 @@ def pct(value: Fraction | float | None) -> str:
     """A rate as a percentage in the interface language, to a tenth at most, a half rounded up
     ("86%", "90.2 %"; 92.25% → "92.3%")."""
     return "—" if value is None else format_percent(rounded(value, 3), "#,##0.#%")
-
-
-def filter_form(visible_to=None) -> ReportFilterForm:
-    """The report filters from the URL, with the choices this database offers; over one
-    user's own cases (``visible_to``), the only volunteer to choose is that user: other
-    people's emails are not theirs to list."""
-    users = [visible_to] if visible_to is not None else all_users()
-    form = ReportFilterForm(
-        request.args,
-        regions=regions_in_use(),
-        citizenships=citizenships_in_use(),
-        volunteers=[(u.id, u.email) for u in users],
-    )
-    form.validate()
-    return form
 
 
 def _presets(today: date) -> list[tuple[str, dict]]:
@@ -98,7 +81,7 @@ def _rate_text(row, label: str) -> str:
 
 def _dashboard(template: str, visible_to=None, **extra):
     today = dates.today()
-    form = filter_form(visible_to)
+    form = report_filter_form(request.args, visible_to)
     period, filters = form.period(), form.report_filters(visible_to=visible_to)
     rows, known = report_rows(period, filters)
     labels = {k: str(v) for k, v in CASE_TYPES.items()} | {"all": _("all case types")}
