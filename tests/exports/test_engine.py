@@ -341,3 +341,19 @@ def test_dates_are_written_yyyy_mm_dd_whatever_the_servers_date_style(seeded):
             db.session.execute(sa.text(f"{alter} RESET DateStyle"))
             db.session.commit()
             db.engine.dispose()
+
+
+def test_the_fork_server_runs_this_checkouts_engine_whatever_the_working_directory(
+    tmp_path, monkeypatch
+):
+    """Started from a directory that holds another ``app`` (another checkout, say), the fork
+    server still imports the engine the exporting process runs."""
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "__init__.py").write_text("raise ImportError('another app')\n")
+    monkeypatch.chdir(tmp_path)
+    server = helpers._Server()
+    try:
+        server.start((parts.__name__,), 20)
+        assert server.pid() is not None
+    finally:
+        server._stop()

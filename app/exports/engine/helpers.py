@@ -245,7 +245,7 @@ class _Server:
         )
         try:
             process = subprocess.Popen(
-                [sys.executable, "-c", command],
+                [sys.executable, "-P", "-c", command],
                 pass_fds=[theirs.fileno()],
                 stdin=subprocess.DEVNULL,
                 env=env,
