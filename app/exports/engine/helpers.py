@@ -245,6 +245,8 @@ class _Server:
         )
         try:
             process = subprocess.Popen(
+                # -P: the engine from PYTHONPATH (this checkout), not an app in the working
+                # directory (another checkout's, say)
                 [sys.executable, "-P", "-c", command],
                 pass_fds=[theirs.fileno()],
                 stdin=subprocess.DEVNULL,
