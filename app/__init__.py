@@ -19,7 +19,8 @@ points up, at module level or inside a function alike.
                       bodies remembered while the trail's stamp stays the same
     kernel            extensions, models_base, dates, errors, urls, identifiers, crypto, files,
                       database, logs, proxy, serving, forms_base, access (roles, not records),
-                      catalogue (the request's translations, found once)
+                      catalogue (the request's translations, found once), csvfiles (the
+                      CSV rule: SPEC's columns, the formula guard, the one writer)
 """
 
 import logging
@@ -54,6 +55,7 @@ LAYERS = (
             "app.forms_base",
             "app.access",
             "app.catalogue",
+            "app.csvfiles",
         ),
     ),
     ("audit", ("app.audit", "app.rendered")),
@@ -302,10 +304,11 @@ def _register_errors(app: Flask) -> None:
 
 def _register_cli(app: Flask) -> None:
     from app.auth.cli import users_cli
+    from app.cases.cli import cases_cli
     from app.database import MigrationCommands
     from app.deadlines.cli import deadlines_cli
     from app.demo.cli import demo_cli
-    from app.exports.cli import cases_cli, report_command
+    from app.exports.cli import report_command  # also adds `cases export`
     from app.imports import cli as imports_cli  # noqa: F401  adds `cases import`
     from app.security.cli import backup_command, keys_cli, restore_command, retention_cli
 

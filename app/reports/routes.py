@@ -14,7 +14,6 @@ from app import catalogue, dates
 from app.access import ADMIN, EVERYONE, STAFF, roles
 from app.auth.queries import all_users
 from app.cases.models import CASE_TYPES
-from app.cases.queries import regions_in_use
 from app.clients.countries import country_name
 from app.deadlines.queries import workload
 from app.errors import RuleViolation
@@ -23,14 +22,13 @@ from app.forms_base import form_status, show_refusal
 from app.rendered import remembered_body
 from app.reports import charts, metrics
 from app.reports.context import FIGURES
-from app.reports.forms import BenchmarkForm, ReportFilterForm
+from app.reports.forms import BenchmarkForm, report_filter_form
 from app.reports.metrics import MIN_DECIDED, rounded
 from app.reports.models import Benchmark
 from app.reports.queries import (
     AGE_BUCKETS,
     benchmarks,
     breakdown,
-    filter_citizenships,
     open_case_ages,
     quarterly,
     report_rows,
@@ -57,22 +55,6 @@ def pct(value: Fraction | float | None) -> str:
 @lru_cache(maxsize=4096)  # the same rate in the same language is the same text, for anyone
 def _percent(value: Fraction | float | None, locale: Locale) -> str:
     return "—" if value is None else format_percent(rounded(value, 3), "#,##0.#%", locale=locale)
-
-
-def filter_form(visible_to=None, users=None) -> ReportFilterForm:
-    """The report filters from the URL, with the choices this database offers; over one
-    user's own cases (``visible_to``), the only volunteer to choose is that user: other
-    people's emails are not theirs to list. ``users``: every user, when already read."""
-    if users is None:
-        users = [visible_to] if visible_to is not None else all_users()
-    form = ReportFilterForm(
-        request.args,
-        regions=regions_in_use(),
-        citizenships=filter_citizenships(),
-        volunteers=[(u.id, u.email) for u in users],
-    )
-    form.validate()
-    return form
 
 
 def _presets(today: date) -> list[tuple[str, dict]]:
@@ -119,7 +101,7 @@ def _body(template: str, today: date) -> tuple[str, int]:
     visible_to = current_user if template == SUMMARY else None
     extra = {"workload": workload(today)} if template == DASHBOARD else {}
     users = [visible_to] if visible_to is not None else all_users()
-    form = filter_form(visible_to, users)
+    form = report_filter_form(request.args, visible_to, users)
     period, filters = form.period(), form.report_filters(visible_to=visible_to)
     rows, known = report_rows(period, filters)
     labels = {k: str(v) for k, v in CASE_TYPES.items()} | {"all": _("all case types")}
