@@ -207,14 +207,14 @@ def _refuse_unread_session() -> None:
 def _init_keys(app: Flask) -> None:
     """Load the encryption keys and refuse to start if they are not this database's. Only
     reads: a database that has no check row yet gets it at the first request."""
-    from app.crypto import KeyError_, load_keys
+    from app.crypto import KeysDoNotOpen, load_keys
     from app.security.queries import check_keys
 
     app.extensions["huquq_keys"] = load_keys(app.config)
     with app.app_context():
         try:
             to_record = check_keys()
-        except KeyError_ as error:
+        except KeysDoNotOpen as error:
             raise SystemExit(
                 f"Huquq will not start: {error}. Use the key file (HUQUQ_KEY_FILE) or the keys "
                 "(HUQUQ_MASTER_KEY, HUQUQ_INDEX_KEY) this database was made with."

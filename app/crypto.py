@@ -43,7 +43,7 @@ CHECK_TEXT = b"huquq key check"
 ORGANISATION_KEY_CONTEXT = "organisation_keys.wrapped.1"
 
 
-class KeyError_(RuntimeError):
+class KeysDoNotOpen(RuntimeError):
     """The keys cannot open this database: wrong key file, wrong environment, or damage."""
 
 
@@ -121,43 +121,43 @@ def seal(key: bytes, plaintext: str | None, context: str) -> bytes | None:
 def unseal(key: bytes, sealed: bytes | None, context: str) -> str | None:
     if sealed is None:
         return None
-    return _opened(_aead(key), sealed, 1, context).decode()
+    return _decrypted(_aead(key), sealed, 1, context).decode()
 
 
-def _opened(aead: AESGCM, sealed: bytes, header: int, context: str) -> bytes:
+def _decrypted(aead: AESGCM, sealed: bytes, header: int, context: str) -> bytes:
     """The plaintext of ``sealed``: a version byte and ``header - 1`` more bytes, then the
     nonce, then the ciphertext with its tag."""
     if sealed[0] != VERSION[0]:
-        raise KeyError_("unknown ciphertext version")
+        raise KeysDoNotOpen("unknown ciphertext version")
     try:
         return aead.decrypt(
             sealed[header : header + NONCE], sealed[header + NONCE :], context.encode()
         )
     except InvalidTag:
-        raise KeyError_(f"{context}: cannot be decrypted with this key") from None
+        raise KeysDoNotOpen(f"{context}: cannot be decrypted with this key") from None
 
 
-def wrap(data_key: bytes, context: str, ring: Keys | None = None) -> bytes:
-    ring = ring or keys()
+def wrap(data_key: bytes, context: str, keyset: Keys | None = None) -> bytes:
+    keyset = keyset or keys()
     nonce = secrets.token_bytes(NONCE)
     return (
         VERSION
-        + ring.key_id
+        + keyset.key_id
         + nonce
-        + _aead(ring.master).encrypt(nonce, data_key, context.encode())
+        + _aead(keyset.master).encrypt(nonce, data_key, context.encode())
     )
 
 
-def unwrap(wrapped: bytes, context: str, ring: Keys | None = None) -> bytes:
-    ring = ring or keys()
-    return _unwrapped(_aead(ring.master), ring.key_id, wrapped, context)
+def unwrap(wrapped: bytes, context: str, keyset: Keys | None = None) -> bytes:
+    keyset = keyset or keys()
+    return _unwrapped(_aead(keyset.master), keyset.key_id, wrapped, context)
 
 
 def _unwrapped(master: AESGCM, key_id: bytes, wrapped: bytes, context: str) -> bytes:
     """The data key in ``wrapped``, given the master key's cipher and id."""
     if wrapped[1:5] != key_id:
-        raise KeyError_("this data key was wrapped by another master key")
-    return _opened(master, wrapped, 5, context)
+        raise KeysDoNotOpen("this data key was wrapped by another master key")
+    return _decrypted(master, wrapped, 5, context)
 
 
 class Opener:
@@ -165,9 +165,9 @@ class Opener:
     made once, and a client's key is unwrapped once for a run of that client's values.
     Nothing is cached beyond the last client, so a long export neither grows nor keeps keys."""
 
-    def __init__(self, ring: Keys | None = None) -> None:
-        ring = ring or keys()
-        self._master, self._key_id = _aead(ring.master), ring.key_id
+    def __init__(self, keyset: Keys | None = None) -> None:
+        keyset = keyset or keys()
+        self._master, self._key_id = _aead(keyset.master), keyset.key_id
         self._wrapped, self._cipher = None, None
 
     def text(
@@ -181,7 +181,7 @@ class Opener:
             context_of_key = seal_context("clients", "data_key", pseudonym)
             key = _unwrapped(self._master, self._key_id, wrapped, context_of_key)
             self._wrapped, self._cipher = wrapped, AESGCM(key)
-        return _opened(self._cipher, sealed, 1, context).decode()
+        return _decrypted(self._cipher, sealed, 1, context).decode()
 
 
 def seal_context(table: str, column: str, row: str) -> str:
@@ -200,22 +200,22 @@ def organisation_key() -> bytes:
     return g.huquq_organisation_key
 
 
-def blind(kind: str, token: str, ring: Keys | None = None) -> bytes:
+def blind(kind: str, token: str, keyset: Keys | None = None) -> bytes:
     """A keyed hash of a normalised value, for exact search (16 bytes are plenty here)."""
-    ring = ring or keys()
-    return hmac.new(ring.index, f"{kind}:{token}".encode(), hashlib.sha256).digest()[:16]
+    keyset = keyset or keys()
+    return hmac.new(keyset.index, f"{kind}:{token}".encode(), hashlib.sha256).digest()[:16]
 
 
-def check_value(ring: Keys) -> tuple[bytes, bytes]:
+def check_value(keyset: Keys) -> tuple[bytes, bytes]:
     """What the database keeps to tell, at start, that these are its keys."""
-    return wrap(CHECK_TEXT, "key_check", ring), blind("check", "huquq", ring)
+    return wrap(CHECK_TEXT, "key_check", keyset), blind("check", "huquq", keyset)
 
 
-def verify(ring: Keys, sealed_check: bytes, index_check: bytes) -> None:
-    if unwrap(sealed_check, "key_check", ring) != CHECK_TEXT:
-        raise KeyError_("the master key does not match this database")
-    if not hmac.compare_digest(blind("check", "huquq", ring), index_check):
-        raise KeyError_("the index key does not match this database")
+def verify(keyset: Keys, sealed_check: bytes, index_check: bytes) -> None:
+    if unwrap(sealed_check, "key_check", keyset) != CHECK_TEXT:
+        raise KeysDoNotOpen("the master key does not match this database")
+    if not hmac.compare_digest(blind("check", "huquq", keyset), index_check):
+        raise KeysDoNotOpen("the index key does not match this database")
 
 
 class Sealed:

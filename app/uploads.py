@@ -29,7 +29,7 @@ from flask import current_app
 from app import models_base
 from app.auth.models import UserSession
 from app.auth.sessions import ABSOLUTE_TIMEOUT, IDLE_TIMEOUT
-from app.crypto import NONCE, VERSION, KeyError_, new_data_key, unwrap, wrap
+from app.crypto import NONCE, VERSION, KeysDoNotOpen, new_data_key, unwrap, wrap
 from app.extensions import db
 
 KEEP_FOR = timedelta(hours=1)  # between the dry run and applying it
@@ -102,7 +102,7 @@ def kept_upload(session, user_id: int) -> bytes | None:
             raise UploadUnreadable
         nonce, body = sealed[1 : 1 + NONCE], sealed[1 + NONCE :]
         return AESGCM(data_key).decrypt(nonce, body, context.encode())
-    except (KeyError_, InvalidTag, ValueError, UploadUnreadable):
+    except (KeysDoNotOpen, InvalidTag, ValueError, UploadUnreadable):
         discard_upload(session)
         raise UploadUnreadable from None
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import joinedload
 
 from app.audit.models import EXPORT_RESULTS, FACT_NAMES, AuditEvent, DataVersion
 from app.audit.services import SEALED
-from app.crypto import KeyError_, seal_context, unseal
+from app.crypto import KeysDoNotOpen, seal_context, unseal
 from app.extensions import db
 
 
@@ -86,7 +86,7 @@ def shown_changes(event: AuditEvent, key: bytes | None = None, row: str | None =
     shown = {}
     for field, values in (event.changes or {}).items():
         context = seal_context(event.entity, field, row)
-        shown[field] = [_opened(value, key, context) for value in values]
+        shown[field] = [_shown_opened(value, key, context) for value in values]
     return shown
 
 
@@ -114,14 +114,16 @@ def _fact(name: str, value):
     return value
 
 
-def _opened(value, key: bytes | None, context: str):
+def _shown_opened(value, key: bytes | None, context: str):
+    """An audit value as shown: a sealed one opened with the client's key, or "(sealed)" when
+    the key is gone or does not open it; anything else as it is."""
     if not (isinstance(value, str) and value.startswith(SEALED)):
         return value
     if key is None:
         return str(_l("(sealed)"))
     try:
         return unseal(key, base64.b64decode(value[len(SEALED) :]), context)
-    except KeyError_:
+    except KeysDoNotOpen:
         return str(_l("(sealed)"))
 
 

@@ -29,7 +29,7 @@ from app.cases.queries import active_rules, work_calendars
 from app.cases.terms import term_end
 from app.clients.matching import search_digests
 from app.clients.models import Client
-from app.crypto import new_data_key, seal, unseal, unwrap, wrap
+from app.crypto import new_data_key, seal, seal_context, unseal, unwrap, wrap
 from app.database import begin_reading, writing
 from app.deadlines.models import Deadline, trigger_date
 from app.errors import ErasedRecord, RuleViolation
@@ -109,7 +109,7 @@ class _Keys:
 
     def existing(self, client_id: int, wrapped: bytes | None, pseudonym: str) -> bytes | None:
         if client_id not in self.keys:
-            context = f"clients.data_key.{pseudonym}"
+            context = seal_context("clients", "data_key", pseudonym)
             self.keys[client_id] = unwrap(wrapped, context) if wrapped is not None else None
         return self.keys[client_id]
 

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from app.auth.models import User
 from app.cases.models import Case
 from app.clients.models import Client, ClientIndex
-from app.crypto import Opener
+from app.crypto import Opener, seal_context
 from app.deadlines.models import Deadline
 from app.extensions import db
 
@@ -102,7 +102,10 @@ def cases_by_reference(references: set[str]) -> dict[str, SimpleNamespace]:
         for row in db.session.execute(query):
             values = row._asdict()
             values["summary"] = opener.text(
-                row.data_key, row.pseudonym, row._summary, f"cases.summary.{row.reference}"
+                row.data_key,
+                row.pseudonym,
+                row._summary,
+                seal_context("cases", "summary", row.reference),
             )
             found[row.reference] = SimpleNamespace(**values)
     return found

@@ -21,10 +21,10 @@ from app.extensions import db
 from app.forms_base import form_status, show_refusal
 from app.rendered import remembered_body
 from app.reports import charts, metrics
-from app.reports.context import FIGURES
 from app.reports.forms import BenchmarkForm, report_filter_form
 from app.reports.metrics import MIN_DECIDED, rounded
 from app.reports.models import Benchmark
+from app.reports.press import FIGURES
 from app.reports.queries import (
     AGE_BUCKETS,
     benchmarks,
@@ -190,31 +190,21 @@ def list_benchmarks():
     return render_template("reports/benchmarks.html", benchmarks=benchmarks(), labels=CASE_TYPES)
 
 
-def _save_benchmark(form, write, message):
-    try:
-        write()
-    except RuleViolation as refusal:
-        show_refusal(form, refusal)
-        return None
-    db.session.commit()
-    flash(message, "success")
-    return redirect(url_for("reports.list_benchmarks"))
-
-
 @bp.route("/admin/benchmarks/new", methods=["GET", "POST"])
 @roles(ADMIN)
 def new_benchmark():
     """Add a benchmark for a case type that has none."""
     free = [t for t in CASE_TYPES if t not in benchmarks()]
     form = BenchmarkForm(case_types=free)
-    if form.validate_on_submit() and (
-        done := _save_benchmark(
-            form,
-            lambda: create_benchmark(form.benchmark_data(), by=current_user),
-            _("Benchmark added."),
-        )
-    ):
-        return done
+    if form.validate_on_submit():
+        try:
+            create_benchmark(form.benchmark_data(), by=current_user)
+        except RuleViolation as refusal:
+            show_refusal(form, refusal)
+        else:
+            db.session.commit()
+            flash(_("Benchmark added."), "success")
+            return redirect(url_for("reports.list_benchmarks"))
     return render_template("reports/benchmark_form.html", form=form, benchmark=None), (
         form_status(form)
     )
@@ -228,14 +218,15 @@ def edit_benchmark(benchmark_id: int):
     form = BenchmarkForm(obj=benchmark, case_types=[benchmark.case_type])
     if request.method == "GET":  # stored as fractions, shown as percentages
         form.low.data, form.high.data = benchmark.low * 100, benchmark.high * 100
-    if form.validate_on_submit() and (
-        done := _save_benchmark(
-            form,
-            lambda: update_benchmark(benchmark, form.benchmark_data(), by=current_user),
-            _("Benchmark saved."),
-        )
-    ):
-        return done
+    if form.validate_on_submit():
+        try:
+            update_benchmark(benchmark, form.benchmark_data(), by=current_user)
+        except RuleViolation as refusal:
+            show_refusal(form, refusal)
+        else:
+            db.session.commit()
+            flash(_("Benchmark saved."), "success")
+            return redirect(url_for("reports.list_benchmarks"))
     return render_template("reports/benchmark_form.html", form=form, benchmark=benchmark), (
         form_status(form)
     )

@@ -15,7 +15,7 @@ def check_keys() -> bool:
     """Verify the loaded keys against the database's check row; before there is one, they
     must at least open a client's data key, if there is one. Only reads. True when the check
     row is still to be written (``services.record_key_check``); False when it is there, or the
-    database is not migrated yet (left alone). Raises crypto.KeyError_ on a mismatch."""
+    database is not migrated yet (left alone). Raises crypto.KeysDoNotOpen on a mismatch."""
     if not sa.inspect(db.engine).has_table("key_check"):
         return False
     row = db.session.execute(sa.select(KeyCheck)).scalar_one_or_none()

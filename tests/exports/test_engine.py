@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from app.audit.models import AuditEvent
 from app.audit.queries import forget_figures
 from app.cases.models import Case
-from app.crypto import KeyError_
+from app.crypto import KeysDoNotOpen
 from app.csvfiles import guard
 from app.database import begin_reading
 from app.demo.services import seed_demo
@@ -212,7 +212,7 @@ def test_a_value_that_does_not_open_stops_the_export(seeded):
         moved = db.session.execute(sa.select(Case._summary).where(Case.id == ids[1])).scalar()
     with (
         _changed_behind_the_apps_back(seeded, ids[-10], summary=moved),
-        pytest.raises(KeyError_, match="cannot be decrypted"),
+        pytest.raises(KeysDoNotOpen, match="cannot be decrypted"),
     ):
         _file(seeded, "fast", 2)
 

@@ -502,7 +502,7 @@ def _sealed_rows(draw):
     """Rows as ``case_export_query`` gives them (codes mostly plain, some not; free text; a
     summary and a name sealed with the client's own key, or a key erased), and the cells each
     should become, pseudonymised and identified."""
-    ring = Keys.generate()
+    keyset = Keys.generate()
     rows, cells = [], []
     for n in range(draw(st.integers(0, 12))):
         reference, pseudonym = f"{draw(_code)}{n}", f"{draw(_code)}{n}"
@@ -515,7 +515,7 @@ def _sealed_rows(draw):
             (
                 *row,
                 key and seal(key, summary, f"cases.summary.{reference}"),
-                key and wrap(key, f"clients.data_key.{pseudonym}", ring),
+                key and wrap(key, f"clients.data_key.{pseudonym}", keyset),
                 key and seal(key, name, f"clients.full_name.{pseudonym}"),
             )
         )
@@ -526,7 +526,7 @@ def _sealed_rows(draw):
                 for identified in (False, True)
             }
         )
-    return ring, rows, cells
+    return keyset, rows, cells
 
 
 @settings(max_examples=200, deadline=None)
@@ -535,8 +535,8 @@ def test_the_cases_writer_writes_what_the_general_writer_does(sealed, identified
     """Its shortcuts (codes checked a batch at a time, regions and emails remembered, cells
     checked inline) change nothing: the same text as the general writer gives for the opened
     cells."""
-    ring, rows, cells = sealed
-    write = CaseLines(Opener(ring), identified)
+    keyset, rows, cells = sealed
+    write = CaseLines(Opener(keyset), identified)
     ours = "".join(write(batch) for batch in batched(rows, 3))
     assert ours == rows_text([row[identified] for row in cells])
 

@@ -17,7 +17,7 @@ from app.cases.models import Case
 from app.cases.services import add_deadline, add_timeline_entry, close_case, open_case
 from app.clients.models import Client
 from app.clients.services import create_client
-from app.crypto import KeyError_, unseal
+from app.crypto import KeysDoNotOpen, unseal
 from app.extensions import db
 from app.imports.services import plan_import, run_import
 from tests.databases import app_on_fresh_database
@@ -101,7 +101,7 @@ def _opened(keys: list[bytes], sealed: bytes, context: str) -> str:
     for key in keys:
         try:
             return unseal(key, sealed, context)
-        except KeyError_:
+        except KeysDoNotOpen:
             continue
     return "<does not open>"
 

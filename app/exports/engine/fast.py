@@ -11,7 +11,7 @@ from operator import itemgetter
 
 import sqlalchemy as sa
 
-from app.crypto import Opener
+from app.crypto import Opener, seal_context
 from app.csvfiles import cell, need_nothing
 from app.extensions import db
 
@@ -56,9 +56,13 @@ class CaseLines:
             wrapped,
             full_name,
         ) in batch:
-            text = cell(text_of(wrapped, pseudonym, summary, f"cases.summary.{reference}"))
+            text = cell(
+                text_of(wrapped, pseudonym, summary, seal_context("cases", "summary", reference))
+            )
             shown = (
-                text_of(wrapped, pseudonym, full_name, f"clients.full_name.{pseudonym}")
+                text_of(
+                    wrapped, pseudonym, full_name, seal_context("clients", "full_name", pseudonym)
+                )
                 if identified
                 else pseudonym
             )
