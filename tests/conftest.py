@@ -76,6 +76,23 @@ def make(app) -> Factories:
     return Factories(app)
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
+def pytest_collection_modifyitems(items):
+    """Tests that drive the browser are marked so, whether or not their module says it; they
+    share the session's Chromium and live server, so under pytest-xdist (``--dist loadgroup``)
+    they run on one worker, which starts both once; so do the tests of a module that share a
+    module-scoped fixture."""
+    for item in items:
+        if "browser" in item.fixturenames:
+            item.add_marker(pytest.mark.browser)
+            item.add_marker(pytest.mark.xdist_group("browser"))
+        elif any(
+            definitions[-1].scope == "module"
+            for definitions in item._fixtureinfo.name2fixturedefs.values()
+        ):  # a module's shared set-up (a served instance, say) is made once, on one worker
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+
+
 def pytest_terminal_summary(terminalreporter):
     """One line for what was skipped and why, instead of one per test."""
     reasons: dict[str, int] = {}

@@ -12,7 +12,11 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
+
 from tests.liveserver import Person, prepare, serving
+
+pytestmark = pytest.mark.slow
 
 PASSWORD = "load test passphrase, long enough"
 EXPORTS, CASES = 100, 400

@@ -89,6 +89,7 @@ def _apply(person: Person, token: dict, parts: list) -> None:
             parts.append((time.monotonic(), decoder.decode(chunk)))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_a_note_saved_during_a_20000_row_import_is_saved(backend, tmp_path):
     env = _served(backend, tmp_path)
