@@ -46,9 +46,10 @@ serve: install
 	$(BIN)/gunicorn --config gunicorn.conf.py wsgi:app
 
 # Tests run in parallel with pytest-xdist, WORKERS at once (each with its own databases, ports
-# and instance folders); tests sharing a browser or a served instance stay on one worker.
+# and instance folders); tests sharing a browser or a served instance stay on one worker
+# (tests/parallel.py).
 WORKERS ?= 2
-PYTEST := $(BIN)/python -m pytest -n $(WORKERS) --dist loadgroup
+PYTEST := $(BIN)/python -m pytest -n $(WORKERS)
 
 ## test: install, make sure a browser is there, run the whole suite (what CI runs)
 test: install-dev

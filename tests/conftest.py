@@ -10,6 +10,7 @@ from flask_sqlalchemy.session import Session
 from app import models_base
 from app.audit.queries import forget_figures
 from app.extensions import db
+from tests import parallel
 from tests.databases import BACKENDS, app_on_fresh_database
 from tests.factories import Factories
 
@@ -76,21 +77,21 @@ def make(app) -> Factories:
     return Factories(app)
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
-def pytest_collection_modifyitems(items):
-    """Tests that drive the browser are marked so, whether or not their module says it; they
-    share the session's Chromium and live server, so under pytest-xdist (``--dist loadgroup``)
-    they run on one worker, which starts both once; so do the tests of a module that share a
-    module-scoped fixture."""
+def pytest_configure(config):
+    parallel.start(config)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests that drive the browser are marked so, whether or not their module says it."""
     for item in items:
         if "browser" in item.fixturenames:
             item.add_marker(pytest.mark.browser)
-            item.add_marker(pytest.mark.xdist_group("browser"))
-        elif any(
-            definitions[-1].scope == "module"
-            for definitions in item._fixtureinfo.name2fixturedefs.values()
-        ):  # a module's shared set-up (a served instance, say) is made once, on one worker
-            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+    parallel.plan(config, items)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    return parallel.scheduler(config, log)
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -7,6 +7,7 @@ import itertools
 import os
 import random
 import re
+import shutil
 import socket
 import ssl
 import subprocess
@@ -65,16 +66,30 @@ def flask_command(env: dict, *args: str, stdin: str | None = None) -> None:
     )
 
 
-def prepare(folder: Path, users: dict[str, str], password: str, cases: int, seed: int) -> dict:
-    """Migrate a new SQLite database in ``folder``, create ``users`` (email → role) and seed
-    ``cases`` demo cases; the environment that serves it is returned."""
+def prepare(
+    folder: Path,
+    users: dict[str, str],
+    password: str,
+    cases: int,
+    seed: int,
+    copied: bool = False,
+) -> dict:
+    """Migrate a new SQLite database in ``folder`` (``flask db upgrade``; or, ``copied``, copy
+    the test process's migrated template and its key file there), create ``users`` (email →
+    role) and seed ``cases`` demo cases; the environment that serves it is returned."""
     env = {
         **os.environ,
         "HUQUQ_INSTANCE": str(folder),
         "DATABASE_URL": f"sqlite:///{folder / 'live.sqlite3'}",
     }
+    if copied:
+        from tests.databases import fresh_database, migrated_template
 
-    flask_command(env, "db", "upgrade")
+        template = migrated_template("sqlite")
+        shutil.copy2(template.keys, folder / "huquq.keys")
+        fresh_database("sqlite", folder, "live", template.url)
+    else:
+        flask_command(env, "db", "upgrade")
     for email, role in users.items():
         flask_command(env, "users", "create", email, "--role", role, stdin=password + "\n")
     flask_command(env, "demo", "seed", "--cases", str(cases), "--seed", str(seed))

@@ -25,7 +25,7 @@ PASSWORD = "a sturdy test passphrase"
 def instance(tmp_path_factory) -> dict:
     """A SQLite instance with a volunteer and a few demo cases, made by the command line."""
     folder = tmp_path_factory.mktemp("serving")
-    return prepare(folder, {"vol@example.org": "volunteer"}, PASSWORD, cases=3, seed=1)
+    return prepare(folder, {"vol@example.org": "volunteer"}, PASSWORD, cases=3, seed=1, copied=True)
 
 
 def _get(base: str, path: str, headers: dict | None = None) -> http.client.HTTPResponse:
