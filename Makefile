@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run serve test test-fast lint bench loadtest loginflood install install-dev messages clean
+.PHONY: run serve test test-fast lint bench bench-pages loadtest loginflood install install-dev messages clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -63,6 +63,10 @@ test-fast: install-dev
 ## bench: speed against baselines measured in the same run (CASES=…, BENCH_DATABASE_URL=…)
 bench: install-dev
 	$(BIN)/python bench/run.py $(CASES)
+
+## bench-pages: requests a second of a coordinator's pages on gunicorn (20,000 cases) against /healthz (SECONDS a page, default 8)
+bench-pages: install-dev
+	$(BIN)/python bench/pages.py $(or $(SECONDS),8)
 
 ## loadtest: gunicorn, 8 people at once on SQLite for DURATION seconds (default 60); every write checked afterwards
 loadtest: install-dev

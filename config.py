@@ -52,10 +52,11 @@ class Config:
     HUQUQ_MASTER_KEY = os.environ.get("HUQUQ_MASTER_KEY")
     HUQUQ_INDEX_KEY = os.environ.get("HUQUQ_INDEX_KEY")
     HUQUQ_KEY_FILE = os.environ.get("HUQUQ_KEY_FILE", str(INSTANCE / "huquq.keys"))
-    # A long cases export is read in parts by this many helper processes (app/exports/parts.py);
-    # unset: one per processor, at most 4; 0 or 1: none. A part covers HUQUQ_EXPORT_PART_IDS
-    # case ids (default 2,500), and a helper that has not sent its next part within
-    # HUQUQ_EXPORT_PART_TIMEOUT seconds (default 30) is killed and the export ends with an error.
+    # A long cases export may be read in parts by this many helper processes (app/exports/engine
+    # decides); unset: one per processor, at most 4; 0 or 1: none. A part covers
+    # HUQUQ_EXPORT_PART_IDS case ids (default 2,500), and a helper that has not sent its next part
+    # within HUQUQ_EXPORT_PART_TIMEOUT seconds (default 30) is killed and the export ends with an
+    # error.
     HUQUQ_EXPORT_HELPERS = os.environ.get("HUQUQ_EXPORT_HELPERS")
     HUQUQ_EXPORT_PART_IDS = os.environ.get("HUQUQ_EXPORT_PART_IDS")
     HUQUQ_EXPORT_PART_TIMEOUT = os.environ.get("HUQUQ_EXPORT_PART_TIMEOUT")

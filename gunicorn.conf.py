@@ -20,13 +20,13 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 
 def post_worker_init(worker):
-    """Start the worker's fork server for export helpers now, before the worker's threads
-    exist and before the first export would wait for it (app/exports/helpers.py)."""
+    """Start what the export engine needs before the worker's threads exist and before the
+    first export would wait for it (app/exports/engine)."""
     import logging
 
-    from app.exports.parts import prepare_helpers
+    from app.exports.engine import prepare_worker
 
     try:
-        prepare_helpers(worker.wsgi)
+        prepare_worker(worker.wsgi)
     except Exception:  # the first export tries again
-        logging.getLogger(__name__).exception("export helpers' fork server not started")
+        logging.getLogger(__name__).exception("the export engine was not prepared")

@@ -1,4 +1,27 @@
-"""The application factory."""
+"""The application factory, and the order the app's parts depend on each other.
+
+Each layer may import the layers below it (and its own), never one above; the factory
+(``create_app`` here) and the model registry (``app/models.py``) are the composition root that
+puts them all together. ``tests/test_layers.py`` reads ``LAYERS`` and fails on an import that
+points up, at module level or inside a function alike.
+
+    main, demo        the home and error pages; synthetic data through every area's services
+    imports           CSV in: checks rows, then opens cases and clients in bulk
+    exports           CSV out: the cases list and the report
+    reports           the dashboard's figures, benchmarks (reads cases, clients, deadlines)
+    deadlines         the deadlines pages, rules, working calendar, calendar feed
+    security          keys, retention, backups (erases and re-wraps clients' data)
+    clients           the people; a volunteer sees a client through the cases they see
+    cases             cases, their timeline and deadlines (deadlines/models.py sits here:
+                      a case's deadlines are written with the case)
+    auth              accounts, sessions, throttling (uploads: a file kept with its session)
+    audit             the trail every write leaves (knows tables, not areas); rendered: page
+                      bodies remembered while the trail's stamp stays the same
+    kernel            extensions, models_base, dates, errors, urls, identifiers, crypto, files,
+                      database, logs, proxy, serving, forms_base, access (roles, not records),
+                      catalogue (the request's translations, found once), csvfiles (the
+                      CSV rule: SPEC's columns, the formula guard, the one writer)
+"""
 
 import logging
 from importlib import import_module
@@ -11,6 +34,44 @@ from werkzeug.exceptions import HTTPException
 
 from app.extensions import babel, csrf, db, login_manager
 from app.logs import mask_log_records
+
+# Bottom first: (layer, the modules and packages in it). See the docstring.
+LAYERS = (
+    (
+        "kernel",
+        (
+            "app.extensions",
+            "app.models_base",
+            "app.dates",
+            "app.errors",
+            "app.urls",
+            "app.identifiers",
+            "app.crypto",
+            "app.files",
+            "app.database",
+            "app.logs",
+            "app.proxy",
+            "app.serving",
+            "app.forms_base",
+            "app.access",
+            "app.catalogue",
+            "app.csvfiles",
+        ),
+    ),
+    ("audit", ("app.audit", "app.rendered")),
+    ("auth", ("app.auth", "app.uploads")),
+    ("cases", ("app.cases", "app.deadlines.models")),
+    ("clients", ("app.clients",)),
+    ("security", ("app.security",)),
+    ("deadlines", ("app.deadlines",)),
+    ("reports", ("app.reports",)),
+    ("exports", ("app.exports",)),
+    ("imports", ("app.imports",)),
+    ("demo", ("app.demo",)),
+    ("main", ("app.main",)),
+)
+# May import anything: they assemble the app.
+COMPOSITION_ROOT = ("app", "app.models")
 
 ROOT = Path(__file__).resolve().parent.parent
 # Browser features the pages never use: denied to them and to anything they might embed.
@@ -109,12 +170,12 @@ def _init_extensions(app: Flask) -> None:
     # Before the CSRF check: a session the database could not read (down, or busy past the
     # timeout) is a 503 "busy"/"unreachable" page, never a 400 "form out of date".
     app.before_request(_refuse_unread_session)
-    from app.auth.routes import refuse_beyond_hashing_share
+    from app.auth.hooks import refuse_beyond_hashing_share
 
     app.before_request(refuse_beyond_hashing_share)
     csrf.init_app(app)
+    from app.auth.hooks import select_locale
     from app.auth.models import LOCALES
-    from app.auth.routes import select_locale
 
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.globals.update(get_locale=get_locale, locales=LOCALES)
@@ -144,14 +205,15 @@ def _refuse_unread_session() -> None:
 
 
 def _init_keys(app: Flask) -> None:
-    """Load the encryption keys and refuse to start if they are not this database's."""
+    """Load the encryption keys and refuse to start if they are not this database's. Only
+    reads: a database that has no check row yet gets it at the first request."""
     from app.crypto import KeyError_, load_keys
     from app.security.queries import check_keys
 
     app.extensions["huquq_keys"] = load_keys(app.config)
     with app.app_context():
         try:
-            check_keys()
+            to_record = check_keys()
         except KeyError_ as error:
             raise SystemExit(
                 f"Huquq will not start: {error}. Use the key file (HUQUQ_KEY_FILE) or the keys "
@@ -163,17 +225,32 @@ def _init_keys(app: Flask) -> None:
             logging.getLogger(__name__).warning(
                 "database unreachable at start; keys not checked yet"
             )
-            app.before_request(_check_keys_once)
+            to_record = True
+        finally:
+            db.session.remove()
+    if to_record:
+        app.before_request(_check_keys_once)
 
 
 def _check_keys_once() -> None:
+    """before_request until it is done once: check the keys (if the database was down at the
+    start) and write the check row that later starts verify them against."""
     from flask import current_app
+    from sqlalchemy.exc import IntegrityError
 
     from app.security.queries import check_keys
+    from app.security.services import record_key_check
 
-    if not current_app.extensions.get("huquq_keys_checked"):
-        check_keys()
-        current_app.extensions["huquq_keys_checked"] = True
+    if current_app.extensions.get("huquq_keys_checked"):
+        return
+    if check_keys():
+        record_key_check()
+        try:
+            db.session.commit()
+        except IntegrityError:  # another worker wrote it first: check against theirs
+            db.session.rollback()
+            check_keys()
+    current_app.extensions["huquq_keys_checked"] = True
 
 
 def _register_converters(app: Flask) -> None:
@@ -227,10 +304,11 @@ def _register_errors(app: Flask) -> None:
 
 def _register_cli(app: Flask) -> None:
     from app.auth.cli import users_cli
+    from app.cases.cli import cases_cli
     from app.database import MigrationCommands
     from app.deadlines.cli import deadlines_cli
     from app.demo.cli import demo_cli
-    from app.exports.cli import cases_cli, report_command
+    from app.exports.cli import report_command  # also adds `cases export`
     from app.imports import cli as imports_cli  # noqa: F401  adds `cases import`
     from app.security.cli import backup_command, keys_cli, restore_command, retention_cli
 

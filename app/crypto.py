@@ -178,10 +178,17 @@ class Opener:
         if wrapped is None or sealed is None:
             return None
         if wrapped != self._wrapped:
-            context_of_key = f"clients.data_key.{pseudonym}"
+            context_of_key = seal_context("clients", "data_key", pseudonym)
             key = _unwrapped(self._master, self._key_id, wrapped, context_of_key)
             self._wrapped, self._cipher = wrapped, AESGCM(key)
         return _opened(self._cipher, sealed, 1, context).decode()
+
+
+def seal_context(table: str, column: str, row: str) -> str:
+    """The encryption context (AES-GCM's associated data) of a sealed value: its table, column
+    and row (a reference, pseudonym or day), so that a ciphertext copied to another row or
+    column does not open. Every sealed value, and every wrapped client key, uses this one."""
+    return f"{table}.{column}.{row}"
 
 
 def organisation_key() -> bytes:

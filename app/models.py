@@ -3,8 +3,9 @@ complete."""
 
 from app.audit.models import AuditEvent
 from app.auth.models import LoginFailure, SecurityAlert, User, UserSession
-from app.cases.models import CalendarDay, Case, Deadline, DeadlineRule, TimelineEntry
+from app.cases.models import Case, TimelineEntry
 from app.clients.models import Client, ClientIndex, PossibleDuplicate
+from app.deadlines.models import CalendarDay, Deadline, DeadlineRule
 from app.reports.models import Benchmark
 from app.security.models import KeyCheck, OrganisationKey, Setting
 

@@ -6,7 +6,7 @@ import time
 from datetime import date, timedelta
 
 from app.auth.services import create_user
-from app.exports.queries import CASE_HEADERS
+from app.csvfiles import CASE_HEADERS
 from app.extensions import db
 from app.imports.services import apply_import, plan_import
 

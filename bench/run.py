@@ -31,6 +31,7 @@ from app.exports.queries import case_export_query
 from app.exports.services import export_cases
 from app.extensions import db
 from app.reports.queries import Filters, Period, report_rows
+from bench import pages
 from bench.imports import measure_import
 from config import TestConfig
 from tests import databases
@@ -339,6 +340,7 @@ def main() -> None:
             measures += measure(backend, url, folder, cases)
         for label, ours, base, ratio in measures:
             print(f"| {label:58} | {ours:>14} | {base:>14} | {ratio:>18} |")
+    pages.main()  # what a page costs on gunicorn, 20,000 cases, against /healthz
 
 
 if __name__ == "__main__":

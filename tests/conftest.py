@@ -35,11 +35,7 @@ class _JoinedSession(Session):
 
 @pytest.fixture
 def app(migrated_app):
-    """The app, with every session of this test joined to one outer transaction. An export
-    here runs in one process: helper processes have connections of their own, and what this
-    test writes is theirs to see only once the outer transaction commits, which it never does
-    (tests/exports/test_parts.py runs them on databases of their own)."""
-    migrated_app.config["HUQUQ_EXPORT_HELPERS"] = 0
+    """The app, with every session of this test joined to one outer transaction."""
     with migrated_app.app_context():
         connection = db.engine.connect()
     outer = connection.begin()

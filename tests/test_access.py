@@ -11,9 +11,9 @@ import sqlalchemy as sa
 from app.access import EVERYONE
 from app.audit.services import acting
 from app.auth.models import User
-from app.cases.models import CalendarDay, Deadline
 from app.clients.models import PossibleDuplicate
 from app.clients.services import create_client
+from app.deadlines.models import CalendarDay, Deadline
 from app.deadlines.services import renew_calendar_link
 from app.extensions import db
 from tests.helpers import csrf_field, login

@@ -34,7 +34,7 @@ from werkzeug.routing import IntegerConverter
 from app.access import EVERYONE
 from app.audit.services import acting
 from app.auth.models import User
-from app.cases.models import CalendarDay, Deadline
+from app.deadlines.models import CalendarDay, Deadline
 from app.deadlines.services import renew_calendar_link
 from app.extensions import db
 from tests.helpers import csrf_field, login

@@ -10,7 +10,8 @@ import pytest
 import sqlalchemy as sa
 from werkzeug.routing import IntegerConverter
 
-from app.cases.models import Case, Deadline
+from app.cases.models import Case
+from app.deadlines.models import Deadline
 from app.extensions import db
 from app.forms_base import BaseForm, DateRange, QueryForm
 from tests.helpers import csrf_field, login, row_counts, submit

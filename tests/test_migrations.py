@@ -1,6 +1,7 @@
 """The migrations build the schema the models describe, and take it down again."""
 
 import json
+import re
 import sqlite3
 from datetime import date
 from pathlib import Path
@@ -214,7 +215,8 @@ def test_typed_case_texts_and_their_audit_copies_are_sealed_and_open_again_on_do
         plain_audit = _audit_changes(connection)
     upgrade()
     from app.audit.queries import shown_changes
-    from app.cases.models import CalendarDay, Case, Deadline
+    from app.cases.models import Case
+    from app.deadlines.models import CalendarDay, Deadline
 
     with db.engine.connect() as connection:
         raw = _raw_texts(connection)
@@ -366,3 +368,16 @@ def test_0018_keeps_what_calendar_the_deadlines_were_counted_with(empty_app):
     downgrade(revision="0017")
     columns = {c["name"] for c in sa.inspect(db.engine).get_columns("settings")}
     assert "calendar_counted" not in columns and "retention_days" in columns
+
+
+def test_no_migration_imports_the_app():
+    """A migration copies the few functions it needs: a later change to the app must not change
+    what an old migration does (migrations/env.py, which wires Alembic to the app, may)."""
+    versions = Path(__file__).resolve().parent.parent / "migrations" / "versions"
+    importing = [
+        f"{path.name}:{number}"
+        for path in sorted(versions.glob("*.py"))
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if re.match(r"\s*(from app(\.| )|import app\b)", line)
+    ]
+    assert importing == []

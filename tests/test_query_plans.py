@@ -7,8 +7,9 @@ import pytest
 import sqlalchemy as sa
 
 from app.auth.models import User
-from app.cases.models import Deadline, TimelineEntry
+from app.cases.models import TimelineEntry
 from app.cases.queries import case_conditions, keyset_query
+from app.deadlines.models import Deadline
 from app.exports.queries import case_export_query
 from app.extensions import db
 

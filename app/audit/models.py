@@ -90,3 +90,16 @@ class AuditEvent(db.Model):
     @property
     def records_facts(self) -> bool:
         return self.action in FACTS
+
+
+class DataVersion(db.Model):
+    """One row, counted up by every commit that changes a table the remembered figures are
+    computed from (``app.audit.services.FIGURE_TABLES``), just before that commit: the key the
+    figures are remembered by. Unlike the newest audit event's id (taken at insert, so a slow
+    transaction can commit an older one after a newer one), it changes at every such commit."""
+
+    __tablename__ = "data_version"
+    __table_args__ = (sa.CheckConstraint("id = 1", name="one_row"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(sa.BigInteger, default=0)

@@ -1,5 +1,5 @@
-"""Reads of the audit trail, and the trail as the database's change counter: figures computed
-from the data are served again while no new event has been written."""
+"""Reads of the audit trail, and the data version: figures computed from the data are served
+again while no commit has changed what they count."""
 
 import base64
 import functools
@@ -13,9 +13,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
-from app.audit.models import EXPORT_RESULTS, FACT_NAMES, AuditEvent
+from app.audit.models import EXPORT_RESULTS, FACT_NAMES, AuditEvent, DataVersion
 from app.audit.services import SEALED
-from app.crypto import KeyError_, unseal
+from app.crypto import KeyError_, seal_context, unseal
 from app.extensions import db
 
 
@@ -50,6 +50,14 @@ def case_id_for(reference: str) -> int | None:
     ).scalar_one_or_none()
 
 
+def accounts() -> list:
+    """Every account (id and email), enabled first, then by email: whose events to show. Read
+    from the table directly, as ``case_id_for`` is: accounts sit above the trail."""
+    users = sa.table("users", sa.column("id"), sa.column("email"), sa.column("is_enabled"))
+    query = sa.select(users.c.id, users.c.email).order_by(users.c.is_enabled.desc(), users.c.email)
+    return list(db.session.execute(query))
+
+
 def event_page(filters: dict, page: int, per_page: int):
     """Audit events, newest first. Filters: actor_id, case_id, occurred from/to (calendar days
     in UTC, both included)."""
@@ -77,7 +85,7 @@ def shown_changes(event: AuditEvent, key: bytes | None = None, row: str | None =
         return _facts(event)
     shown = {}
     for field, values in (event.changes or {}).items():
-        context = f"{event.entity}.{field}.{row}"
+        context = seal_context(event.entity, field, row)
         shown[field] = [_opened(value, key, context) for value in values]
     return shown
 
@@ -118,15 +126,19 @@ def _opened(value, key: bytes | None, context: str):
 
 
 def data_stamp() -> tuple:
-    """The newest audit event. Every change to cases, clients, deadlines and users writes one
-    in the same transaction (the ORM writes them, and bulk writes are refused), so while the
-    stamp is the same, so is every figure computed from those tables. Looked up once per page
-    view (a GET changes no figures)."""
+    """The data version: counted up by every commit that changes a table the figures are
+    computed from, in that commit (``app.audit.services.FIGURE_TABLES``), so while it is the
+    same, so is every figure. (Not the newest audit event's id: that is taken at insert, and
+    a slow transaction can commit an older one after a newer one was seen.) Looked up once
+    per page view (a GET changes no figures). Empty when the row is missing: nothing is then
+    remembered."""
     reading = has_request_context() and request.method == "GET"
     if reading and "data_stamp" in g:
         return g.data_stamp
-    newest = sa.select(AuditEvent.id, AuditEvent.occurred_at).order_by(AuditEvent.id.desc())
-    stamp = tuple(db.session.execute(newest.limit(1)).first() or ())
+    version = db.session.execute(
+        sa.select(DataVersion.version).where(DataVersion.id == 1)
+    ).scalar_one_or_none()
+    stamp = () if version is None else (version,)
     if reading:
         g.data_stamp = stamp
     return stamp
@@ -169,12 +181,11 @@ def unchanged_since_last_view(compute):
 
     @functools.wraps(compute)
     def remembered(*args):
+        stamp = data_stamp()
+        if not stamp:
+            return compute(*args)
         store = current_app.extensions.get(_FIGURES) or forget_figures()
-        key = (
-            compute.__name__,
-            data_stamp(),
-            *(getattr(a, "key", a) for a in args),
-        )
+        key = (compute.__name__, stamp, *(getattr(a, "key", a) for a in args))
         return store.get(key, lambda: compute(*args))
 
     return remembered

@@ -3,8 +3,7 @@ from flask_babel import gettext as _
 
 from app.access import ADMIN, roles
 from app.audit.forms import AuditFilterForm
-from app.audit.queries import case_id_for, event_page, shown_changes
-from app.auth.queries import all_users
+from app.audit.queries import accounts, case_id_for, event_page, shown_changes
 from app.forms_base import form_status
 from app.urls import page_number
 
@@ -15,7 +14,7 @@ bp = Blueprint("audit", __name__, url_prefix="/admin/audit")
 @roles(ADMIN)
 def list_events():
     """The audit trail, filtered by user, case and date."""
-    form = AuditFilterForm(request.args, users=all_users())
+    form = AuditFilterForm(request.args, users=accounts())
     form.validate()
     filters = form.filters()
     if reference := filters.pop("case", None):

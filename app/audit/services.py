@@ -18,7 +18,7 @@ from flask import has_request_context
 from sqlalchemy import event, inspect
 
 from app import models_base
-from app.audit.models import AuditEvent
+from app.audit.models import AuditEvent, DataVersion
 from app.extensions import db
 
 ACTOR = "audit_actor"
@@ -26,6 +26,12 @@ _DELETED = "audit_deleted"
 REDACTED = "[redacted]"
 SEALED = "sealed:"
 ALWAYS_SKIPPED = frozenset({"created_at", "updated_at"})
+# The tables the remembered figures (app.audit.queries.unchanged_since_last_view) are computed
+# from: a commit that changes one of them counts the data version up. A note, a deadline or a
+# login does not, so their saves never wait on the version's row lock.
+# tests/reports/test_figures_fresh.py checks that the figures read no other table.
+FIGURE_TABLES = frozenset({"cases", "clients"})
+_FIGURES_CHANGED = "figures_changed"
 
 
 class BulkWriteRefused(RuntimeError):
@@ -185,6 +191,41 @@ def _after_flush(session, flush_context) -> None:
     rows += [_row(session, "delete", *deleted) for deleted in session.info.pop(_DELETED, [])]
     if rows:
         session.connection().execute(sa.insert(AuditEvent.__table__), rows)
+    if any(row["entity"] in FIGURE_TABLES for row in rows):
+        session.info[_FIGURES_CHANGED] = True
+
+
+def _written_table(state) -> str | None:
+    """The table an INSERT, UPDATE or DELETE run through the session writes to."""
+    if not (state.is_insert or state.is_update or state.is_delete):
+        return None
+    table = getattr(state.statement, "table", None)
+    return getattr(table, "name", None)
+
+
+def _note_bulk_writes(state) -> None:
+    """Rows written without the ORM's flush (a demo seed's bulk INSERTs; an import, whose
+    COPY the session never sees, writes its "import" event through it) change figures too."""
+    if _written_table(state) in FIGURE_TABLES | {AuditEvent.__tablename__}:
+        state.session.info[_FIGURES_CHANGED] = True
+
+
+def _count_version_up(session) -> None:
+    """Just before a commit that changed a figure table: the data version, one up. Last, so
+    its row is locked (other such commits wait for it) only while this one commits."""
+    session.flush()  # the commit's own flush comes after this hook; its changes count here
+    if session.info.pop(_FIGURES_CHANGED, False):
+        table = DataVersion.__table__
+        session.connection().execute(
+            sa.update(table).where(table.c.id == 1).values(version=table.c.version + 1)
+        )
+
+
+def _forget_changes(session, transaction) -> None:
+    """A transaction ended without counting (rolled back): its changes are gone with it. (A
+    savepoint's end does not forget: what was written before the savepoint still counts.)"""
+    if transaction.parent is None:
+        session.info.pop(_FIGURES_CHANGED, None)
 
 
 def _refuse_bulk_writes(state) -> None:
@@ -210,6 +251,9 @@ def install(session_class) -> None:
     event.listen(session_class, "before_flush", _before_flush)
     event.listen(session_class, "after_flush", _after_flush)
     event.listen(session_class, "do_orm_execute", _refuse_bulk_writes)
+    event.listen(session_class, "do_orm_execute", _note_bulk_writes)
+    event.listen(session_class, "before_commit", _count_version_up)
+    event.listen(session_class, "after_transaction_end", _forget_changes)
     sa.orm.configure_mappers()
     for mapper in db.Model.registry.mappers:
         if _is_audited(mapper.class_):

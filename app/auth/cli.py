@@ -3,7 +3,7 @@ import sys
 import click
 from flask.cli import AppGroup
 
-from app.auth.models import ROLES
+from app.access import ROLES
 from app.auth.services import create_user
 from app.errors import RuleViolation
 from app.extensions import db

@@ -2,7 +2,8 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, EmailField, PasswordField, SelectField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from app.auth.models import LOCALES, ROLES
+from app.access import ROLES
+from app.auth.models import LOCALES
 from app.auth.services import PASSWORD_MAX
 from app.forms_base import BaseForm, choices
 

@@ -5,13 +5,12 @@ from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.access import ADMIN, ROLES, STAFF
 from app.extensions import db
 from app.models_base import CreatedAtMixin, UtcDateTime, check_in
 
-VOLUNTEER, COORDINATOR, ADMIN = "volunteer", "coordinator", "admin"
 # Interface languages, each named in itself (so anyone can find their own).
 LOCALES = {"ru": "Русский", "en": "English"}
-ROLES = {VOLUNTEER: _l("volunteer"), COORDINATOR: _l("coordinator"), ADMIN: _l("admin")}
 
 
 class User(UserMixin, CreatedAtMixin, db.Model):
@@ -39,8 +38,8 @@ class User(UserMixin, CreatedAtMixin, db.Model):
 
     @property
     def is_coordinator(self) -> bool:
-        """Coordinators and admins: they see every case."""
-        return self.role in (COORDINATOR, ADMIN)
+        """Staff (coordinators and admins): they see every case."""
+        return self.role in STAFF
 
     @property
     def is_admin(self) -> bool:

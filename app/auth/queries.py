@@ -3,7 +3,8 @@
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
-from app.auth.models import ADMIN, COORDINATOR, VOLUNTEER, LoginFailure, SecurityAlert, User
+from app.access import EVERYONE
+from app.auth.models import LoginFailure, SecurityAlert, User
 from app.extensions import db
 
 
@@ -22,7 +23,7 @@ def assignable_users() -> list[tuple[int, str]]:
     """(id, email) of the enabled accounts a case can be assigned to, by email."""
     query = (
         sa.select(User.id, User.email)
-        .where(User.is_enabled, User.role.in_((VOLUNTEER, COORDINATOR, ADMIN)))
+        .where(User.is_enabled, User.role.in_(EVERYONE))
         .order_by(User.email)
     )
     return [tuple(row) for row in db.session.execute(query)]

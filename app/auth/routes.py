@@ -4,7 +4,6 @@ from flask import (
     Blueprint,
     abort,
     flash,
-    has_request_context,
     redirect,
     render_template,
     request,
@@ -16,8 +15,7 @@ from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.access import EVERYONE, public, roles
-from app.auth import hashing
+from app.access import ADMIN, EVERYONE, public, roles
 from app.auth.forms import (
     ConfirmForm,
     LanguageForm,
@@ -27,11 +25,10 @@ from app.auth.forms import (
     SetupForm,
     UserForm,
 )
-from app.auth.models import ADMIN, LOCALES, User
+from app.auth.models import User
 from app.auth.queries import all_users, has_users, open_alert_count, recent_alerts
 from app.auth.services import (
     AccountLocked,
-    address_key,
     authenticate,
     change_password,
     change_role,
@@ -43,7 +40,7 @@ from app.auth.services import (
     set_enabled,
     set_locale,
 )
-from app.errors import Busy, RuleViolation
+from app.errors import RuleViolation
 from app.extensions import db
 from app.forms_base import form_status, show_refusal
 from app.uploads import discard_upload
@@ -286,31 +283,3 @@ def language():
         else:
             session["locale"] = form.locale.data
     return redirect(target)
-
-
-# The views that check a password; their POSTs are counted per client address.
-PASSWORD_VIEWS = frozenset({"auth.login", "auth.password", "exports.identified_csv"})
-
-
-def refuse_beyond_hashing_share() -> None:
-    """before_request (ahead of the CSRF check): a password POST from an address that already
-    holds its share of this worker's hashing slots is answered "busy" at once, before its form
-    is read, so that a flood's surplus costs the worker as little as it can."""
-    if (
-        request.method == "POST"
-        and request.endpoint in PASSWORD_VIEWS
-        and hashing.share_taken(address_key(request.remote_addr))
-    ):
-        raise Busy("hashing")
-
-
-def select_locale() -> str:
-    """The user's choice, else the visit's choice, else the browser's, else English (also
-    for the command line, which its operator reads)."""
-    if not has_request_context():
-        return "en"
-    if current_user and current_user.is_authenticated and current_user.locale in LOCALES:
-        return current_user.locale
-    if session.get("locale") in LOCALES:
-        return session["locale"]
-    return request.accept_languages.best_match(list(LOCALES)) or "en"

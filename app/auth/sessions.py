@@ -27,7 +27,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.datastructures import CallbackDict
 
 from app import models_base
-from app.auth.models import UserSession
+from app.auth.models import User, UserSession
 from app.database import begin_reading
 from app.extensions import db
 
@@ -70,6 +70,7 @@ class ServerSession(CallbackDict, SessionMixin):
         self.token: str | None = None  # a new token to send (after rotate)
         self.expired: list[tuple[int, str]] = []  # rows found idle or too old: end them
         self.sent = self.visitor_data()  # what a visitor's cookie held
+        self.user = None  # the session's user as read with it (app/auth/sessions.py)
 
     @property
     def new(self) -> bool:
@@ -158,6 +159,17 @@ def purge_sessions(now: datetime) -> int:
     return result.rowcount
 
 
+# A live session by its token's hash, and its user in the same round trip: the user lands in
+# the request's identity map, where Flask-Login's loader finds it (and checks it is enabled)
+# without asking again. Built once, so a request only binds the hash; still read on every
+# request, so a session ended or a user disabled stops at the next one.
+_LIVE_SESSION = (
+    sa.select(UserSession, User)
+    .outerjoin(User, User.id == UserSession.user_id)
+    .where(UserSession.token_hash == sa.bindparam("token_hash"), UserSession.ended_at.is_(None))
+)
+
+
 class DatabaseSessionInterface(SessionInterface):
     def _signer(self, app) -> URLSafeTimedSerializer:
         return URLSafeTimedSerializer(app.secret_key, salt="huquq-visitor")
@@ -182,11 +194,8 @@ class DatabaseSessionInterface(SessionInterface):
 
     def _open_logged_in(self, token: str) -> ServerSession:
         try:
-            row = db.session.execute(
-                sa.select(UserSession).where(
-                    UserSession.token_hash == token_hash(token), UserSession.ended_at.is_(None)
-                )
-            ).scalar_one_or_none()
+            found = db.session.execute(_LIVE_SESSION, {"token_hash": token_hash(token)}).first()
+            row = found[0] if found is not None else None
         except OperationalError as error:  # down, or busy past the timeout: answered 503
             db.session.rollback()
             return ServerSession(failure=error)
@@ -198,7 +207,9 @@ class DatabaseSessionInterface(SessionInterface):
             reason = "idle" if now - row.last_seen_at > IDLE_TIMEOUT else "expired"
             session.expired.append((row.id, reason))
             return session
-        return ServerSession(json.loads(row.data), row_id=row.id, last_seen_at=row.last_seen_at)
+        session = ServerSession(json.loads(row.data), row_id=row.id, last_seen_at=row.last_seen_at)
+        session.user = found[1]  # held for the request: the identity map keeps only weak ones
+        return session
 
     def save_session(self, app, session: ServerSession, response) -> None:
         response.vary.add("Cookie")

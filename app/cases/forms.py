@@ -17,6 +17,7 @@ from wtforms.validators import (
 from wtforms.widgets import HiddenInput
 
 from app import dates
+from app.auth.queries import assignable_users
 from app.cases.models import (
     CASE_TYPES,
     ENTRY_KINDS,
@@ -26,6 +27,7 @@ from app.cases.models import (
     ROOM_MAX,
     SUMMARY_MAX,
 )
+from app.cases.services import may_assign
 from app.forms_base import BaseForm, QueryForm, choices, not_in_future
 
 PAST_DATE = [Optional(), not_in_future]
@@ -187,3 +189,10 @@ class DeadlineActionForm(BaseForm):
     def validate_on(self, field):
         if self.action.data in ("met", "missed") and field.data and field.data > dates.today():
             raise ValidationError(_l("This date is in the future."))
+
+
+def case_form(user, **kwargs) -> CaseForm:
+    """The case form for ``user``: with the assignment field only if they may assign cases
+    (``cases.services.may_assign``, the rule the service enforces)."""
+    assignees = assignable_users() if may_assign(user) else None
+    return CaseForm(assignees=assignees, **kwargs)

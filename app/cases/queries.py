@@ -4,15 +4,63 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
+from flask import abort
 
-from app.access import visible_cases_clause
 from app.auth.models import User
-from app.cases.models import CalendarDay, Case, DeadlineRule, trigger_date
+from app.cases.models import Case
 from app.cases.terms import Explanation, WorkCalendar, explain
 from app.cases.workdays import Calendars
 from app.dates import is_case_date
+from app.deadlines.models import CalendarDay, DeadlineRule, trigger_date
 from app.extensions import db
+from app.identifiers import normalise_code
 from app.models_base import MAX_ID
+
+
+def own_cases_clause(user: User):
+    """A user's own cases: assigned to them, or created by them and not assigned to anyone."""
+    return sa.or_(
+        Case.assigned_to_id == user.id,
+        sa.and_(Case.assigned_to_id.is_(None), Case.created_by_id == user.id),
+    )
+
+
+def visible_cases_clause(user: User):
+    """SPEC's rule: staff (coordinators and admins) see every case; a volunteer sees their own."""
+    return sa.true() if user.is_coordinator else own_cases_clause(user)
+
+
+def load_case_or_404(reference: str, user: User) -> Case:
+    """The case with this reference if ``user`` may see it; otherwise 404, so nobody can tell a
+    case hidden from them from one that does not exist."""
+    # As typed (imported references keep their letters), or with look-alikes forgiven.
+    candidates = {reference.strip().upper(), normalise_code(reference)}
+    case = db.session.execute(
+        sa.select(Case).where(Case.reference.in_(candidates), visible_cases_clause(user))
+    ).scalar_one_or_none()
+    if case is None:
+        abort(404)
+    return case
+
+
+def cases_of_client(client_id: int, user: User) -> list[Case]:
+    """The client's cases that ``user`` may see, newest first."""
+    query = (
+        sa.select(Case)
+        .where(Case.client_id == client_id, visible_cases_clause(user))
+        .order_by(Case.opened_on.desc(), Case.id.desc())
+    )
+    return list(db.session.execute(query).scalars())
+
+
+def clients_of_visible_cases(user: User):
+    """The ids of the clients of the cases ``user`` may see (a subquery)."""
+    return sa.select(Case.client_id).where(visible_cases_clause(user))
+
+
+def has_cases(client_id):
+    """A clause: the client whose id is ``client_id`` (a column) has a case at all."""
+    return sa.exists().where(Case.client_id == client_id)
 
 
 def case_conditions(filters: dict, user: User | None) -> list:

@@ -1,5 +1,3 @@
-from collections.abc import Callable
-
 from flask import (
     Blueprint,
     abort,
@@ -13,63 +11,51 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy.orm.exc import StaleDataError
 
 from app import dates
-from app.access import EVERYONE, load_case_or_404, load_client_or_404, roles
+from app.access import EVERYONE, roles
 from app.audit.queries import case_history, shown_changes
 from app.auth.queries import assignable_users
 from app.cases.forms import (
     CaseFilterForm,
-    CaseForm,
     CloseCaseForm,
     DeadlineActionForm,
     DeadlineForm,
     ReopenCaseForm,
     TimelineEntryForm,
+    case_form,
 )
 from app.cases.models import Case
-from app.cases.queries import BrokenCursor, case_explanations, case_page, regions_in_use
+from app.cases.queries import (
+    BrokenCursor,
+    case_explanations,
+    case_page,
+    load_case_or_404,
+    regions_in_use,
+)
 from app.cases.services import (
+    act_on_deadline,
     add_deadline,
     add_timeline_entry,
     close_case,
-    extend_deadline,
-    open_case,
     reopen_case,
-    resolve_deadline,
     update_case,
 )
 from app.cases.terms import days_left
-from app.clients.forms import ClientForm
-from app.clients.services import check_duplicates, create_client
+from app.deadlines.models import SOON, URGENT
 from app.errors import EditConflict, RuleViolation
 from app.extensions import db
 from app.forms_base import form_status, show_refusal
+from app.rendered import remembered_body
 
 bp = Blueprint("cases", __name__)
 
 
-def _case_form(**kwargs) -> CaseForm:
-    """The case form; only coordinators and admins see the assignment field."""
-    assignees = assignable_users() if current_user.is_coordinator else None
-    return CaseForm(assignees=assignees, **kwargs)
-
-
-def _write(form, write: Callable[[], Case], message: Callable[[Case], str]):
-    """Run one service write. Done: commit, say so, and redirect to the case (POST/redirect/GET).
-    Refused by a rule: roll back, show the reason beside its field (or above the form), and
-    return None so the route renders the form again."""
-    try:
-        case = write()
-    except RuleViolation as refusal:
-        show_refusal(form, refusal)
-        return None
-    except (EditConflict, StaleDataError) as conflict:
-        db.session.rollback()
-        return _conflict(form, getattr(conflict, "record", None))
-    db.session.commit()
-    flash(message(case), "success")
+def _saved(case: Case, message: str):
+    """Done: say so, and show the case (POST/redirect/GET)."""
+    flash(message, "success")
     return redirect(url_for("cases.show_case", reference=case.reference))
 
 
@@ -80,7 +66,7 @@ def _conflict(form, case: Case | None):
     if case is None:  # the database caught it: find the case again by its reference
         case = load_case_or_404(request.view_args["reference"], current_user)
     db.session.refresh(case)
-    current = _case_form(obj=case, formdata=None)
+    current = case_form(current_user, obj=case, formdata=None)
     rows = [
         (
             field.label.text,
@@ -108,10 +94,6 @@ def _shown(field) -> str:
     return "" if field.data is None else str(field.data)
 
 
-def _opened(case: Case) -> str:
-    return _("Case %(reference)s opened.", reference=case.reference)
-
-
 def _action_form(deadline_id: int, formdata=None) -> DeadlineActionForm:
     # One form per deadline, each with its own field ids.
     return DeadlineActionForm(prefix=f"d{deadline_id}", formdata=formdata)
@@ -119,6 +101,11 @@ def _action_form(deadline_id: int, formdata=None) -> DeadlineActionForm:
 
 def _render_case(case: Case, status: int = 200, **forms):
     """The case page; ``forms`` replaces a blank form with one that holds errors."""
+    body = _case_body(case, **forms)
+    return render_template("cases/detail.html", case=case, body=body), status
+
+
+def _case_body(case: Case, **forms) -> str:
     forms.setdefault("entry_form", TimelineEntryForm(formdata=None))
     forms.setdefault("close_form", CloseCaseForm(formdata=None))
     forms.setdefault("reopen_form", ReopenCaseForm(formdata=None))
@@ -129,9 +116,11 @@ def _render_case(case: Case, status: int = 200, **forms):
     key = case.sealing_key()
     history = [(e, shown_changes(e, key, case.reference)) for e in case_history(case.id)]
     explanations = case_explanations(case)
-    return render_template(
-        "cases/detail.html", case=case, history=history, explanations=explanations, **forms
-    ), status
+    return Markup(
+        render_template(
+            "cases/_detail.html", case=case, history=history, explanations=explanations, **forms
+        )
+    )
 
 
 @bp.route("/")
@@ -144,7 +133,13 @@ def index():
 @bp.route("/cases")
 @roles(*EVERYONE)
 def list_cases():
-    """The cases the user may see, filtered, a page at a time."""
+    """The cases the user may see, filtered, a page at a time: the list rendered again only when
+    something it shows changed (app/rendered.py)."""
+    body, status = remembered_body("cases/list.html", _list_body)
+    return render_template("cases/list.html", body=body), status
+
+
+def _list_body() -> tuple[str, int]:
     form = CaseFilterForm(
         request.args,
         assignees=assignable_users() if current_user.is_coordinator else (),
@@ -165,69 +160,18 @@ def list_cases():
             _("The link to that page of the list is broken: here is its first page.")
         )
         pagination = case_page(form.filters(), current_user, per_page)
-    return render_template("cases/list.html", form=form, pagination=pagination), form_status(form)
-
-
-@bp.route("/cases/new", methods=["GET", "POST"])
-@roles(*EVERYONE)
-def intake():
-    """Log a new case for a new client, on one page."""
-    client_form = ClientForm(prefix="client")
-    form = _case_form(prefix="case", meta={"csrf": False})
-    duplicates = []
-    # Both forms are validated, so every error shows at once.
-    if client_form.validate_on_submit() & form.validate_on_submit():
-        check = check_duplicates(
-            client_form.client_data(), current_user, confirmed=client_form.different_person.data
-        )
-        db.session.commit()  # the check is on record, whatever happens next
-        duplicates = check.to_confirm
-        if not duplicates and (
-            done := _write(
-                form,
-                lambda: open_case(
-                    create_client(
-                        client_form.client_data(),
-                        by=current_user,
-                        possible_duplicates=check.to_flag,
-                    ),
-                    form.case_data(),
-                    by=current_user,
-                ),
-                _opened,
-            )
-        ):
-            return done
-    status = 422 if duplicates else form_status(client_form, form)
-    return render_template(
-        "cases/intake.html",
-        client_form=client_form,
-        form=form,
-        regions=regions_in_use(),
-        duplicates=duplicates,
-    ), status
-
-
-@bp.route("/clients/<pseudonym>/cases/new", methods=["GET", "POST"])
-@roles(*EVERYONE)
-def new_case(pseudonym: str):
-    """Open another case for an existing client."""
-    client = load_client_or_404(pseudonym, current_user)
-    form = _case_form()
-    if form.validate_on_submit() and (
-        done := _write(form, lambda: open_case(client, form.case_data(), by=current_user), _opened)
-    ):
-        return done
-    return render_template(
-        "cases/form.html", form=form, client=client, case=None, regions=regions_in_use()
-    ), form_status(form)
+    body = render_template("cases/_list.html", form=form, pagination=pagination)
+    return body, form_status(form)
 
 
 @bp.route("/cases/<reference>")
 @roles(*EVERYONE)
 def show_case(reference: str):
-    """One case with its timeline."""
-    return _render_case(load_case_or_404(reference, current_user))
+    """One case with its timeline: access checked, then the page's body rendered again only when
+    something it shows changed (app/rendered.py; its forms' tokens are this session's)."""
+    case = load_case_or_404(reference, current_user)
+    body, status = remembered_body(f"case {case.id}", lambda: (_case_body(case), 200))
+    return render_template("cases/detail.html", case=case, body=body), status
 
 
 @bp.route("/cases/<reference>/edit", methods=["GET", "POST"])
@@ -235,17 +179,18 @@ def show_case(reference: str):
 def edit_case(reference: str):
     """Change a case's details."""
     case = load_case_or_404(reference, current_user)
-    form = _case_form(obj=case)
-    if form.validate_on_submit() and (
-        done := _write(
-            form,
-            lambda: update_case(
-                case, form.case_data(), by=current_user, seen_version=form.version.data
-            ),
-            lambda _case: _("Case saved."),
-        )
-    ):
-        return done
+    form = case_form(current_user, obj=case)
+    if form.validate_on_submit():
+        try:
+            update_case(case, form.case_data(), by=current_user, seen_version=form.version.data)
+        except RuleViolation as refusal:
+            show_refusal(form, refusal)
+        except (EditConflict, StaleDataError) as conflict:
+            db.session.rollback()
+            return _conflict(form, getattr(conflict, "record", None))
+        else:
+            db.session.commit()
+            return _saved(case, _("Case saved."))
     return render_template(
         "cases/form.html", form=form, client=case.client, case=case, regions=regions_in_use()
     ), form_status(form)
@@ -257,25 +202,26 @@ def add_entry(reference: str):
     """Add a note, hearing, filing or decision to the timeline."""
     case = load_case_or_404(reference, current_user)
     form = TimelineEntryForm()
-    if form.validate_on_submit() and (
-        done := _write(
-            form,
-            lambda: (
-                add_timeline_entry(
-                    case,
-                    form.kind.data,
-                    form.occurred_on.data,
-                    form.body.data,
-                    by=current_user,
-                    hearing_time=form.hearing_time.data,
-                    court=form.court.data,
-                    room=form.room.data,
-                ).case
-            ),
-            lambda _case: _("Added to the timeline."),
-        )
-    ):
-        return done
+    if form.validate_on_submit():
+        try:
+            add_timeline_entry(
+                case,
+                form.kind.data,
+                form.occurred_on.data,
+                form.body.data,
+                by=current_user,
+                hearing_time=form.hearing_time.data,
+                court=form.court.data,
+                room=form.room.data,
+            )
+        except RuleViolation as refusal:
+            show_refusal(form, refusal)
+        except StaleDataError:
+            db.session.rollback()
+            return _conflict(form, None)
+        else:
+            db.session.commit()
+            return _saved(case, _("Added to the timeline."))
     return _render_case(case, 422, entry_form=form)
 
 
@@ -285,16 +231,19 @@ def close(reference: str):
     """Close the case with an outcome and the date it was reached."""
     case = load_case_or_404(reference, current_user)
     form = CloseCaseForm()
-    if form.validate_on_submit() and (
-        done := _write(
-            form,
-            lambda: close_case(
+    if form.validate_on_submit():
+        try:
+            close_case(
                 case, form.outcome.data, form.closed_on.data, by=current_user, note=form.note.data
-            ),
-            lambda closed: _("Case closed: %(outcome)s.", outcome=closed.outcome_label),
-        )
-    ):
-        return done
+            )
+        except RuleViolation as refusal:
+            show_refusal(form, refusal)
+        except StaleDataError:
+            db.session.rollback()
+            return _conflict(form, None)
+        else:
+            db.session.commit()
+            return _saved(case, _("Case closed: %(outcome)s.", outcome=case.outcome_label))
     return _render_case(case, 422, close_form=form)
 
 
@@ -304,14 +253,17 @@ def reopen(reference: str):
     """Reopen a closed case; the timeline keeps the outcome it had."""
     case = load_case_or_404(reference, current_user)
     form = ReopenCaseForm()
-    if form.validate_on_submit() and (
-        done := _write(
-            form,
-            lambda: reopen_case(case, by=current_user, note=form.note.data),
-            lambda _case: _("Case reopened."),
-        )
-    ):
-        return done
+    if form.validate_on_submit():
+        try:
+            reopen_case(case, by=current_user, note=form.note.data)
+        except RuleViolation as refusal:
+            show_refusal(form, refusal)
+        except StaleDataError:
+            db.session.rollback()
+            return _conflict(form, None)
+        else:
+            db.session.commit()
+            return _saved(case, _("Case reopened."))
     return _render_case(case, 422, reopen_form=form)
 
 
@@ -321,22 +273,23 @@ def add_deadline_by_hand(reference: str):
     """Add a deadline that no rule gives (a hearing's filing date, a court's order)."""
     case = load_case_or_404(reference, current_user)
     form = DeadlineForm()
-    if form.validate_on_submit() and (
-        done := _write(
-            form,
-            lambda: (
-                add_deadline(
-                    case,
-                    form.due_on.data,
-                    form.title.data,
-                    by=current_user,
-                    legal_basis=form.legal_basis.data,
-                ).case
-            ),
-            lambda _case: _("Deadline added."),
-        )
-    ):
-        return done
+    if form.validate_on_submit():
+        try:
+            add_deadline(
+                case,
+                form.due_on.data,
+                form.title.data,
+                by=current_user,
+                legal_basis=form.legal_basis.data,
+            )
+        except RuleViolation as refusal:
+            show_refusal(form, refusal)
+        except StaleDataError:
+            db.session.rollback()
+            return _conflict(form, None)
+        else:
+            db.session.commit()
+            return _saved(case, _("Deadline added."))
     return _render_case(case, 422, deadline_form=form)
 
 
@@ -347,24 +300,25 @@ def deadline_action(reference: str, deadline_id: int):
     case = load_case_or_404(reference, current_user)
     deadline = next((d for d in case.deadlines if d.id == deadline_id), None) or abort(404)
     form = _action_form(deadline.id, request.form)
-
-    def write():
-        if form.action.data == "extended":
-            return extend_deadline(deadline, form.on.data, by=current_user, note=form.note.data)
-        return resolve_deadline(
-            deadline, form.action.data, form.on.data, by=current_user, note=form.note.data
-        )
-
-    if form.validate_on_submit() and (
-        done := _write(form, lambda: write().case, lambda _case: _("Deadline updated."))
-    ):
-        return done
+    if form.validate_on_submit():
+        try:
+            act_on_deadline(
+                deadline, form.action.data, form.on.data, by=current_user, note=form.note.data
+            )
+        except RuleViolation as refusal:
+            show_refusal(form, refusal)
+        except StaleDataError:
+            db.session.rollback()
+            return _conflict(form, None)
+        else:
+            db.session.commit()
+            return _saved(case, _("Deadline updated."))
     return _render_case(case, 422, action_forms={deadline.id: form})
 
 
 @bp.app_template_filter("urgency")
 def urgency(deadline) -> str:
-    """A class for how pressing a deadline is: overdue, urgent (3 days), soon (7 days)."""
+    """A class for how pressing a deadline is: overdue, urgent, soon (URGENT, SOON)."""
     if not deadline.is_open:
         return "resolved"
     return urgency_of(days_left(deadline.due_on, dates.today()))
@@ -373,7 +327,7 @@ def urgency(deadline) -> str:
 @bp.app_template_filter("urgency_of")
 def urgency_of(left: int) -> str:
     """The class for a deadline ``left`` days away (negative: overdue)."""
-    return "overdue" if left < 0 else "urgent" if left <= 3 else "soon" if left <= 7 else ""
+    return "overdue" if left < 0 else "urgent" if left <= URGENT else "soon" if left <= SOON else ""
 
 
 @bp.app_template_filter("days_left_text")

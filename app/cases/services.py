@@ -18,15 +18,13 @@ from app.cases.models import (
     OUTCOMES,
     TYPE_FIELDS,
     Case,
-    Deadline,
     TimelineEntry,
     other_type_fields,
-    trigger_date,
 )
 from app.cases.queries import active_rules, work_calendars
 from app.cases.terms import term_end
 from app.cases.workdays import Calendars
-from app.clients.models import Client
+from app.deadlines.models import Deadline, trigger_date
 from app.errors import EditConflict, RuleViolation
 from app.extensions import db
 
@@ -41,7 +39,20 @@ CASE_FIELDS = (
 )
 
 
-def _apply(case: Case, data: Mapping) -> None:
+def may_assign(user: User | None) -> bool:
+    """Who may say who a case is assigned to: staff, and the command line (``None``)."""
+    return user is None or user.is_coordinator
+
+
+def _apply(case: Case, data: Mapping, by: User | None) -> None:
+    if (
+        "assigned_to_id" in data
+        and (data["assigned_to_id"] or None) != case.assigned_to_id
+        and not may_assign(by)
+    ):
+        raise RuleViolation(
+            _("Only a coordinator or an admin assigns cases."), field="assigned_to_id"
+        )
     for field in CASE_FIELDS:
         if field in data:
             setattr(case, field, data[field] if data[field] != "" else None)
@@ -60,14 +71,14 @@ def _apply(case: Case, data: Mapping) -> None:
         )
 
 
-def open_case(client: Client, data: Mapping, by: User | None) -> Case:
-    """A new open case for ``client``. A volunteer's case starts unassigned; it stays visible to
-    them as its creator until a coordinator assigns it."""
+def open_case(client, data: Mapping, by: User | None) -> Case:
+    """A new open case for ``client`` (a ``Client``). A volunteer's case starts unassigned; it
+    stays visible to them as its creator until a coordinator assigns it."""
     acting(by)
     case = Case(client=client, created_by_id=by.id if by else None)
     if data.get("reference"):  # kept from another system (CSV import); else a random one
         case.reference = data["reference"]
-    _apply(case, data)
+    _apply(case, data, by)
     db.session.add(case)
     db.session.flush()
     sync_rule_deadlines(case, by)
@@ -82,7 +93,7 @@ def update_case(
     acting(by)
     if seen_version is not None and seen_version != case.version:
         raise EditConflict(case)
-    _apply(case, data)
+    _apply(case, data, by)
     db.session.flush()
     sync_rule_deadlines(case, by)
     return case
@@ -245,6 +256,16 @@ def resolve_deadline(
     kind = "term_met" if status == "met" else "term_missed"
     add_timeline_entry(deadline.case, kind, on, _deadline_text(deadline, note), by)
     return deadline
+
+
+def act_on_deadline(
+    deadline: Deadline, action: str, on: date, by: User | None, note: str | None = None
+) -> Deadline:
+    """What the case page's deadline form records: "met" or "missed" on ``on``, or "extended"
+    to the new date ``on``."""
+    if action == "extended":
+        return extend_deadline(deadline, on, by=by, note=note)
+    return resolve_deadline(deadline, action, on, by=by, note=note)
 
 
 def extend_deadline(

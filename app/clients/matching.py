@@ -10,6 +10,8 @@ skeleton that those spellings share: Худойбердиев, Khudoyberdiev and
 import re
 import unicodedata
 
+from app.crypto import Keys, blind
+
 CYRILLIC = {
     "а": "a",
     "б": "b",
@@ -120,3 +122,19 @@ def document_token(number: str) -> str | None:
     """A passport or document number, letters and digits only, in capitals."""
     token = re.sub(r"[^0-9A-Za-zА-Яа-яЁё]", "", number).upper()
     return token or None
+
+
+def search_digests(
+    full_name: str | None, phone: str | None, document: str | None, keys: Keys | None = None
+) -> list:
+    """(kind, digest) pairs a client is found by: each name word, the whole name (words in any
+    order), the phone, the document number. ``keys``: other keys than the app's (rotation)."""
+    pairs = []
+    if full_name:
+        pairs += [("name", blind("name", t, keys)) for t in name_tokens(full_name)]
+        pairs.append(("fullname", blind("fullname", same_name_key(full_name), keys)))
+    if phone:
+        pairs += [("phone", blind("phone", t, keys)) for t in phone_tokens(phone)]
+    if document and (token := document_token(document)):
+        pairs.append(("doc", blind("doc", token, keys)))
+    return pairs

@@ -4,7 +4,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.crypto import Sealed, new_data_key, unwrap, wrap
+from app.crypto import Sealed, new_data_key, seal_context, unwrap, wrap
 from app.extensions import db
 from app.identifiers import new_pseudonym
 from app.models_base import CreatedAtMixin, UtcDateTime, utcnow
@@ -79,7 +79,7 @@ class Client(CreatedAtMixin, db.Model):
         return self._data_key
 
     def seal_context(self, name: str) -> str:
-        return f"clients.{name}.{self.pseudonym}"
+        return seal_context("clients", name, self.pseudonym)
 
     @property
     def is_erased(self) -> bool:

@@ -1,17 +1,41 @@
 """Reads of clients. Names are sealed, so search goes through the keyed-hash index."""
 
 import sqlalchemy as sa
+from flask import abort
 
-from app.access import visible_cases_clause, visible_clients_clause
 from app.auth.models import User
-from app.cases.models import Case  # the client's page lists their cases
-from app.clients.matching import name_tokens
+from app.cases.queries import clients_of_visible_cases, has_cases
+from app.clients.matching import name_tokens, search_digests
 from app.clients.models import Client, ClientIndex, PossibleDuplicate
-from app.clients.services import search_digests
 from app.crypto import blind
 from app.extensions import db
+from app.identifiers import normalise_code
 
 SEARCH_LIMIT = 50
+
+
+def visible_clients_clause(user: User):
+    """Staff see every client. A volunteer sees a client through the cases: the clients of the
+    cases they can see, and a client they added who has no case at all yet (so a client whose
+    only case went to someone else is gone from them with the case)."""
+    if user.is_coordinator:
+        return sa.true()
+    return sa.or_(
+        Client.id.in_(clients_of_visible_cases(user)),
+        sa.and_(Client.created_by_id == user.id, ~has_cases(Client.id)),
+    )
+
+
+def load_client_or_404(pseudonym: str, user: User) -> Client:
+    """The client with this pseudonym code if ``user`` may see them; otherwise 404."""
+    client = db.session.execute(
+        sa.select(Client).where(
+            Client.pseudonym == normalise_code(pseudonym), visible_clients_clause(user)
+        )
+    ).scalar_one_or_none()
+    if client is None:
+        abort(404)
+    return client
 
 
 def _ids_with_all(kind: str, digests: list[bytes]):
@@ -91,16 +115,6 @@ def recent_clients(user: User, limit: int = 20) -> list[Client]:
         .where(visible_clients_clause(user))
         .order_by(Client.created_at.desc(), Client.id.desc())
         .limit(limit)
-    )
-    return list(db.session.execute(query).scalars())
-
-
-def cases_of_client(client: Client, user: User) -> list[Case]:
-    """The client's cases that ``user`` may see, newest first."""
-    query = (
-        sa.select(Case)
-        .where(Case.client_id == client.id, visible_cases_clause(user))
-        .order_by(Case.opened_on.desc(), Case.id.desc())
     )
     return list(db.session.execute(query).scalars())
 

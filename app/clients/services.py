@@ -7,13 +7,13 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from app import models_base
-from app.access import visible_clients_clause
 from app.audit.models import AuditEvent
 from app.audit.services import acting, record_event
 from app.auth.models import User
-from app.clients.matching import document_token, name_tokens, phone_tokens, same_name_key
+from app.cases.services import open_case
+from app.clients.matching import search_digests
 from app.clients.models import Client, ClientIndex, PossibleDuplicate
-from app.crypto import Keys, blind
+from app.clients.queries import visible_clients_clause
 from app.extensions import db
 
 # How many duplicate checks someone who cannot see every client may run in an hour; past it,
@@ -34,22 +34,6 @@ CLIENT_FIELDS = (
     "notes",
     "safe_contact",
 )
-
-
-def search_digests(
-    full_name: str | None, phone: str | None, document: str | None, ring: Keys | None = None
-) -> list:
-    """(kind, digest) pairs a client is found by: each name word, the whole name (words in any
-    order), the phone, the document number. ``ring``: other keys than the app's (rotation)."""
-    pairs = []
-    if full_name:
-        pairs += [("name", blind("name", t, ring)) for t in name_tokens(full_name)]
-        pairs.append(("fullname", blind("fullname", same_name_key(full_name), ring)))
-    if phone:
-        pairs += [("phone", blind("phone", t, ring)) for t in phone_tokens(phone)]
-    if document and (token := document_token(document)):
-        pairs.append(("doc", blind("doc", token, ring)))
-    return pairs
 
 
 def _reindex(client: Client) -> None:
@@ -184,6 +168,17 @@ def mark_duplicate_checked(flag: PossibleDuplicate, by: User) -> PossibleDuplica
     flag.checked_at, flag.checked_by_id = models_base.utcnow(), by.id
     db.session.flush()
     return flag
+
+
+def add_client_with_case(
+    client_data: Mapping,
+    case_data: Mapping,
+    by: User | None,
+    possible_duplicates: Mapping[int, list[str]] | None = None,
+):
+    """A new client and their first case (the intake page); the case."""
+    client = create_client(client_data, by=by, possible_duplicates=possible_duplicates)
+    return open_case(client, case_data, by=by)
 
 
 def update_client(client: Client, data: Mapping, by: User | None) -> Client:

@@ -6,10 +6,10 @@ from datetime import date
 import click
 from flask.cli import AppGroup
 
+from app.csvfiles import lines
 from app.dates import CASE_DATES_FROM, CASE_DATES_TO, is_case_date, today
 from app.deadlines.queries import CALC_HEADERS, calc_rows
 from app.deadlines.services import recount_deadlines
-from app.exports.csvfile import lines
 from app.extensions import db
 
 deadlines_cli = AppGroup("deadlines", help="Deadline rules and the working calendar.")

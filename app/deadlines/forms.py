@@ -9,8 +9,9 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from app.cases.models import CASE_TYPES, NAME_MAX, TERM_UNITS, TRIGGERS
+from app.cases.models import CASE_TYPES, NAME_MAX
 from app.cases.regions import REGIONS
+from app.deadlines.models import TERM_UNITS, TRIGGERS
 from app.forms_base import BaseForm, QueryForm, choices
 
 

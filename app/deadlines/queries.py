@@ -5,23 +5,17 @@ from datetime import date, time, timedelta
 
 import sqlalchemy as sa
 
-from app.access import own_cases_clause, visible_cases_clause
 from app.audit.queries import unchanged_since_last_view
 from app.auth.models import User
-from app.cases.models import (
-    CalendarDay,
-    Case,
-    Deadline,
-    DeadlineRule,
-    TimelineEntry,
-)
-from app.cases.queries import active_rules, work_calendars
+from app.cases.models import Case, TimelineEntry
+from app.cases.queries import active_rules, own_cases_clause, visible_cases_clause, work_calendars
 from app.cases.terms import Explanation, explain
 from app.clients.models import Client
-from app.crypto import Opener
+from app.crypto import Opener, seal_context
+from app.deadlines.models import SOON, CalendarDay, Deadline, DeadlineRule
 from app.extensions import db
 
-SOON, LATER = 7, 30  # days: "due within 7 days", "within 30 days"
+LATER = 30  # days: the deadlines page lists what is due "within 30 days"
 
 
 @dataclass(frozen=True)
@@ -92,7 +86,7 @@ def _items(where, today: date, until: date) -> list[Due]:
     opener = Opener()
     items = []
     for due_on, kind, sealed, reference, case_type, email, item_id, key, code, rule, at in rows:
-        title = opener.text(key, code, sealed, f"deadlines.title.{reference}")
+        title = opener.text(key, code, sealed, seal_context("deadlines", "title", reference))
         title = title or rule or ""
         items.append(Due(due_on, kind, title, reference, case_type, email, item_id, at))
     return items

@@ -10,7 +10,7 @@ from flask_login import current_user
 from app import dates, models_base
 from app.access import ADMIN, EVERYONE, public, roles
 from app.auth.models import LOCALES
-from app.cases.models import CASE_TYPES, TERM_UNITS, TRIGGERS, CalendarDay, DeadlineRule
+from app.cases.models import CASE_TYPES
 from app.cases.queries import active_rules, work_calendars
 from app.cases.regions import REGIONS
 from app.cases.terms import days_left
@@ -18,8 +18,8 @@ from app.cases.workdays import library_year
 from app.dates import CASE_DATES_FROM, CASE_DATES_TO
 from app.deadlines import ical
 from app.deadlines.forms import CalculatorForm, CalendarDayForm, RuleForm
+from app.deadlines.models import SOON, TERM_UNITS, TRIGGERS, CalendarDay, DeadlineRule
 from app.deadlines.queries import (
-    SOON,
     all_rules,
     calculate,
     calendar_days,

@@ -12,14 +12,15 @@ from flask_babel import gettext as _
 from app import dates
 from app.audit.services import acting
 from app.auth.models import User
-from app.cases.models import CalendarDay, Case, Deadline, DeadlineRule
+from app.cases.models import Case
 from app.cases.queries import work_calendars
 from app.cases.regions import REGIONS
 from app.cases.services import sync_rule_deadlines
 from app.cases.workdays import CALENDAR_SOURCE
+from app.deadlines.models import CalendarDay, Deadline, DeadlineRule
 from app.errors import RuleViolation
 from app.extensions import db
-from app.security.queries import settings
+from app.security.services import settings
 
 RULE_FIELDS = (
     "name",

@@ -9,16 +9,18 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 
+from app.access import COORDINATOR, VOLUNTEER
 from app.audit.services import acting, record_event
-from app.auth.models import COORDINATOR, VOLUNTEER, User
+from app.auth.models import User
 from app.auth.queries import user_by_email
 from app.auth.services import create_user
-from app.cases.models import OUTCOMES, Case, Deadline, TimelineEntry, trigger_date
+from app.cases.models import OUTCOMES, Case, TimelineEntry
 from app.cases.queries import active_rules, work_calendars
 from app.cases.terms import term_end
+from app.clients.matching import search_digests
 from app.clients.models import Client, ClientIndex
-from app.clients.services import search_digests
-from app.crypto import new_data_key, seal, wrap
+from app.crypto import new_data_key, seal, seal_context, wrap
+from app.deadlines.models import Deadline, trigger_date
 from app.demo import data
 from app.extensions import db
 from app.identifiers import new_case_reference, new_pseudonym
@@ -288,7 +290,7 @@ def _sealed_client(row: dict, key: bytes) -> dict:
     """The row as the database keeps it: identifiers sealed with the client's own key (the same
     as ``Client`` does, in bulk)."""
     code = row["pseudonym"]
-    sealed = {**row, "data_key": wrap(key, f"clients.data_key.{code}")}
+    sealed = {**row, "data_key": wrap(key, seal_context("clients", "data_key", code))}
     for name in SEALED_CLIENT_FIELDS:
         value = row[name]
         value = value.isoformat() if isinstance(value, date) else value

@@ -2,12 +2,13 @@ from datetime import date
 from pathlib import Path
 
 import click
-from flask.cli import AppGroup, with_appcontext
+from flask.cli import with_appcontext
 
+from app.cases.cli import cases_cli
+from app.csvfiles import lines
 from app.dates import CASE_DATES_FROM, CASE_DATES_TO, is_case_date
-from app.exports.csvfile import lines
-from app.exports.queries import REPORT_HEADERS, report_table
 from app.exports.services import export_cases
+from app.exports.tables import REPORT_HEADERS, report_table
 from app.files import private_file
 from app.reports.queries import Filters, Period, report_rows
 
@@ -36,9 +37,6 @@ def report_command(start: date | None, end: date | None) -> None:
     rows, benchmarks = report_rows(period, Filters())
     for line in lines(REPORT_HEADERS, report_table(period, rows, benchmarks)):
         click.echo(line.encode("utf-8"), nl=False)  # bytes: UTF-8 whatever the terminal says
-
-
-cases_cli = AppGroup("cases", help="Export and import cases as CSV.")
 
 
 @cases_cli.command("export")

@@ -8,14 +8,14 @@ from app.auth.queries import assignable_users
 from app.auth.services import AccountLocked, confirm_password, locked_message, password_check
 from app.cases.forms import CaseFilterForm
 from app.cases.queries import regions_in_use
-from app.exports.csvfile import csv_response, download
+from app.csvfiles import csv_response, download
 from app.exports.forms import ConfirmPasswordForm
-from app.exports.queries import REPORT_HEADERS, report_table
 from app.exports.services import export_cases
+from app.exports.tables import REPORT_HEADERS, report_table
 from app.extensions import db
 from app.forms_base import form_status
+from app.reports.forms import report_filter_form
 from app.reports.queries import report_rows
-from app.reports.routes import filter_form
 
 bp = Blueprint("exports", __name__, url_prefix="/exports")
 
@@ -24,7 +24,7 @@ bp = Blueprint("exports", __name__, url_prefix="/exports")
 @roles(*STAFF)
 def report_csv():
     """The report CSV for the dashboard's filters (``from``, ``to``, region, …)."""
-    form = filter_form()
+    form = report_filter_form(request.args)
     if form.errors:
         return _bad_filters(form)
     period = form.period()

@@ -9,9 +9,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.audit.services import acting, record_event
 from app.auth.models import User
 from app.database import begin_reading, reattach, writing
-from app.exports.csvfile import header
-from app.exports.parts import written_cases
-from app.exports.queries import CASE_HEADERS
+from app.exports.engine import stream_cases_csv
 from app.extensions import db
 
 log = logging.getLogger(__name__)
@@ -48,21 +46,18 @@ def _file(
 ) -> Iterator[bytes]:
     begin_reading()
     viewer, by = reattach(viewer), reattach(by)
-    sent, result = 0, "cut_off"  # unless it ends otherwise: the download stopped
-    written = written_cases(filters, viewer, identified)
+    result = "cut_off"  # unless it ends otherwise: the download stopped
+    file = stream_cases_csv(filters, viewer, identified)
     try:
-        yield header(CASE_HEADERS).encode()
-        for rows, lines in written:
-            sent += rows  # handed over: a download cut off after it still counts them
-            yield lines
+        yield from file  # its rows count once handed over: a download cut off still has them
         result = "complete"
     except Exception:
         result = "failed"
         raise
     finally:
-        written.close()  # the reading stops, its helpers end, before the transaction does
+        file.close()  # the reading stops before the transaction does
         db.session.rollback()  # the read is over
-        _record_end(by, started, sent, result)
+        _record_end(by, started, file.rows, result)
 
 
 def _record_end(by: User | None, started: int, rows: int, result: str) -> None:

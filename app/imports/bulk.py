@@ -24,19 +24,14 @@ from flask_babel import gettext as _
 from app import dates, models_base
 from app.audit.models import AuditEvent
 from app.audit.services import acting, change, event_row, insert_changes
-from app.cases.models import (
-    Case,
-    Deadline,
-    TimelineEntry,
-    other_type_fields,
-    trigger_date,
-)
+from app.cases.models import Case, TimelineEntry, other_type_fields
 from app.cases.queries import active_rules, work_calendars
 from app.cases.terms import term_end
+from app.clients.matching import search_digests
 from app.clients.models import Client
-from app.clients.services import search_digests
 from app.crypto import new_data_key, seal, unseal, unwrap, wrap
 from app.database import begin_reading, writing
+from app.deadlines.models import Deadline, trigger_date
 from app.errors import ErasedRecord, RuleViolation
 from app.extensions import db
 from app.identifiers import new_case_reference, new_pseudonym

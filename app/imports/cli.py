@@ -2,7 +2,7 @@ from pathlib import Path
 
 import click
 
-from app.exports.cli import cases_cli
+from app.cases.cli import cases_cli
 from app.extensions import db
 from app.imports.services import plan_import, run_import
 

@@ -10,8 +10,7 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from app.exports.csvfile import unguard
-from app.exports.queries import CASE_HEADERS
+from app.csvfiles import CASE_HEADERS, unguard
 
 BINARY_SIGNATURES = (b"PK\x03\x04", b"\x89PNG", b"%PDF", b"\xd0\xcf\x11\xe0", b"\x1f\x8b")
 

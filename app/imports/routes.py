@@ -18,9 +18,9 @@ from markupsafe import Markup
 from sqlalchemy.exc import OperationalError
 
 from app.access import STAFF, roles
+from app.csvfiles import CASE_HEADERS
 from app.database import begin_reading, is_busy, reattach
 from app.errors import RuleViolation
-from app.exports.queries import CASE_HEADERS
 from app.extensions import db
 from app.forms_base import form_status
 from app.imports.forms import ApplyForm, UploadForm

@@ -4,42 +4,34 @@ is), which a dry run shows and applying carries out, in one transaction, through
 service functions the forms use, so the rules and the audit trail hold for imports too."""
 
 import re
-from collections.abc import Generator, Iterable
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from datetime import date
-from types import SimpleNamespace
 
-import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from app import dates
 from app.auth.models import User
-from app.cases.models import CASE_TYPES, NAME_MAX, OUTCOMES, SUMMARY_MAX, Case, Deadline
+from app.cases.models import CASE_TYPES, NAME_MAX, OUTCOMES, SUMMARY_MAX
 from app.clients.countries import CODES
 from app.clients.matching import same_name_key
-from app.clients.models import Client, ClientIndex
-from app.crypto import Opener, blind
+from app.crypto import blind
 from app.dates import CASE_DATES_FROM, CASE_DATES_TO
-from app.extensions import db
 from app.forms_base import TOO_EARLY, TOO_LATE
 from app.imports.bulk import apply_in_bulk
+from app.imports.queries import (
+    CASE_VALUES,
+    cases_by_reference,
+    clients_by_name_digest,
+    clients_by_pseudonym,
+    user_ids_by_email,
+)
 from app.imports.reading import FileProblem, records
 
 REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,15}")
 PSEUDONYM = re.compile(r"P-[0-9A-Z]{4}-[0-9A-Z]{4}")
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-CASE_VALUES = (
-    "case_type",
-    "opened_on",
-    "region",
-    "summary",
-    "outcome",
-    "closed_on",
-    "assigned_to_id",
-    "next_deadline",
-)
-CHUNK = 2000  # values per IN (...): well under every database's limit
 
 
 @dataclass
@@ -77,12 +69,6 @@ class ImportPlan:
                 if r.client_id is None and r.action != "unchanged"
             }
         )
-
-
-def _chunks(values: Iterable, size: int = CHUNK):
-    values = list(values)
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
 
 
 def _date(cells: dict, name: str, problems: list, number: int, past: bool = True):
@@ -229,52 +215,6 @@ def _check(number: int, cells: dict, problems: list) -> PlannedRow:
     )
 
 
-def _lookup(column, wanted: set, *columns) -> list:
-    found = []
-    for chunk in _chunks(wanted):
-        found += db.session.execute(sa.select(*columns).where(column.in_(chunk))).all()
-    return found
-
-
-def _existing_cases(references: set) -> dict:
-    """The cases these references name, with what a row is compared against (the summary
-    opened, the client's name as its keyed hash)."""
-    next_deadline = (
-        sa.select(sa.func.min(Deadline.due_on))
-        .where(Deadline.case_id == Case.id, Deadline.is_open)
-        .scalar_subquery()
-        .label("next_deadline")
-    )
-    name = sa.orm.aliased(ClientIndex)
-    columns = [getattr(Case, n) for n in CASE_VALUES if n not in ("next_deadline", "summary")]
-    found, opener = {}, Opener()
-    for chunk in _chunks(references):
-        query = (
-            sa.select(
-                Case.id,
-                Case.reference,
-                Case.client_id,
-                *columns,
-                next_deadline,
-                Case._summary,
-                Client.pseudonym,
-                Client.data_key,
-                Client.citizenship,
-                name.digest.label("name_digest"),
-            )
-            .join(Client, Client.id == Case.client_id)
-            .outerjoin(name, sa.and_(name.client_id == Client.id, name.kind == "fullname"))
-            .where(Case.reference.in_(chunk))
-        )
-        for row in db.session.execute(query):
-            values = row._asdict()
-            values["summary"] = opener.text(
-                row.data_key, row.pseudonym, row._summary, f"cases.summary.{row.reference}"
-            )
-            found[row.reference] = SimpleNamespace(**values)
-    return found
-
-
 def plan_import(data: bytes) -> ImportPlan:
     """Check every row and work out what importing ``data`` would do. Reads, never writes."""
     plan = ImportPlan()
@@ -308,26 +248,14 @@ def plan_import(data: bytes) -> ImportPlan:
 def _resolve(plan: ImportPlan) -> None:
     """What needs the database: users, clients, existing cases; then create/update/unchanged."""
     emails = {r.values["assigned_to"] for r in plan.rows if r.values["assigned_to"]}
-    users = dict(_lookup(User.email, emails, User.email, User.id))
+    users = user_ids_by_email(emails)
     codes = {r.client_name for r in plan.rows if PSEUDONYM.fullmatch(r.client_name)}
-    by_code = {
-        row.pseudonym: row
-        for row in _lookup(Client.pseudonym, codes, Client.pseudonym, Client.id, Client.citizenship)
-    }
+    by_code = clients_by_pseudonym(codes)
     key_of = {r.client_name: None for r in plan.rows if r.client_name not in codes}
     key_of = {name: same_name_key(name) for name in key_of}
     digest_of = {name: blind("fullname", key) for name, key in key_of.items()}
-    by_name: dict[tuple, int] = {}
-    for chunk in _chunks(set(digest_of.values())):
-        query = (
-            sa.select(ClientIndex.digest, Client.citizenship, Client.id)
-            .join(Client, Client.id == ClientIndex.client_id)
-            .where(ClientIndex.kind == "fullname", ClientIndex.digest.in_(chunk))
-        )
-        for digest, citizenship, client_id in db.session.execute(query):
-            key = (digest, citizenship)
-            by_name[key] = min(by_name.get(key, client_id), client_id)
-    cases = _existing_cases({r.reference for r in plan.rows if r.reference})
+    by_name = clients_by_name_digest(set(digest_of.values()))
+    cases = cases_by_reference({r.reference for r in plan.rows if r.reference})
     client_of = {c.id: c for c in by_code.values()}
     for row in plan.rows:
         email = row.values.pop("assigned_to")

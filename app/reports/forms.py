@@ -10,9 +10,11 @@ from wtforms.validators import (
 )
 
 from app import dates
+from app.auth.queries import all_users
 from app.cases.models import CASE_TYPES
+from app.cases.queries import regions_in_use
 from app.forms_base import BaseForm, DecimalField, QueryForm, choices
-from app.reports.queries import Filters, Period
+from app.reports.queries import Filters, Period, filter_citizenships
 
 
 class ReportFilterForm(QueryForm):
@@ -51,6 +53,23 @@ class ReportFilterForm(QueryForm):
             assigned_to=int(volunteer) if volunteer else None,
             visible_to=visible_to,
         )
+
+
+def report_filter_form(args, visible_to=None, users=None) -> ReportFilterForm:
+    """The report filters from ``args`` (a request's URL arguments), validated, with the
+    choices this database offers; over one user's own cases (``visible_to``), the only
+    volunteer to choose is that user: other people's emails are not theirs to list.
+    ``users``: every user, when the caller has read them already."""
+    if users is None:
+        users = [visible_to] if visible_to is not None else all_users()
+    form = ReportFilterForm(
+        args,
+        regions=regions_in_use(),
+        citizenships=filter_citizenships(),
+        volunteers=[(u.id, u.email) for u in users],
+    )
+    form.validate()
+    return form
 
 
 class BenchmarkForm(BaseForm):

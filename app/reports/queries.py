@@ -6,11 +6,12 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 
-from app.access import visible_cases_clause
 from app.audit.queries import unchanged_since_last_view
 from app.auth.models import User
-from app.cases.models import CASE_TYPES, Case
+from app.cases.models import CASE_TYPES, OUTCOMES, Case
+from app.cases.queries import visible_cases_clause
 from app.clients.models import Client
+from app.clients.queries import citizenships_in_use
 from app.extensions import db
 from app.reports.metrics import Counts, Summary, summarise
 from app.reports.models import Benchmark
@@ -100,10 +101,7 @@ def outcome_counts(period: Period, filters: Filters, group_by: str = "case_type"
         count_if(_open_at_end(period)).label("open"),
         count_if(sa.and_(closed_in, Case.is_decided)).label("decided"),
         count_if(sa.and_(closed_in, Case.is_successful)).label("successful"),
-        *(
-            count_if(sa.and_(closed_in, Case.outcome == code)).label(code)
-            for code in ("success", "partial", "failure", "withdrawn")
-        ),
+        *(count_if(sa.and_(closed_in, Case.outcome == code)).label(code) for code in OUTCOMES),
     ).select_from(Case)
     joined = group_by == "citizenship"
     if joined:
@@ -201,3 +199,14 @@ def open_case_ages(period: Period, filters: Filters, today: date) -> tuple[int, 
     for index, n in db.session.execute(query):
         ages[index] = n
     return tuple(ages)
+
+
+@unchanged_since_last_view
+def _citizenships() -> tuple[str, ...]:
+    return tuple(citizenships_in_use())
+
+
+def filter_citizenships() -> list[str]:
+    """The citizenship codes clients have, for the report's filter: remembered like the figures
+    (every client's row is read to find them, 11 ms at 20,000 cases on SQLite)."""
+    return list(_citizenships())

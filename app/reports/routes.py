@@ -1,26 +1,28 @@
 from datetime import date, timedelta
 from fractions import Fraction
+from functools import lru_cache
 from itertools import pairwise
 
+from babel import Locale
+from babel.numbers import format_percent
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_number, format_percent, get_locale, ngettext
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app import dates
+from app import catalogue, dates
 from app.access import ADMIN, EVERYONE, STAFF, roles
 from app.auth.queries import all_users
 from app.cases.models import CASE_TYPES
-from app.cases.queries import regions_in_use
 from app.clients.countries import country_name
-from app.clients.queries import citizenships_in_use
 from app.deadlines.queries import workload
 from app.errors import RuleViolation
 from app.extensions import db
 from app.forms_base import form_status, show_refusal
-from app.reports import charts
+from app.rendered import remembered_body
+from app.reports import charts, metrics
 from app.reports.context import FIGURES
-from app.reports.forms import BenchmarkForm, ReportFilterForm
+from app.reports.forms import BenchmarkForm, report_filter_form
 from app.reports.metrics import MIN_DECIDED, rounded
 from app.reports.models import Benchmark
 from app.reports.queries import (
@@ -34,34 +36,25 @@ from app.reports.queries import (
 from app.reports.services import create_benchmark, update_benchmark
 
 bp = Blueprint("reports", __name__)
+DASHBOARD, SUMMARY = "reports/dashboard.html", "reports/summary.html"
 
 
 @bp.app_template_filter("num")
 def num(value: int) -> str:
     """A count with the language's digit grouping ("1,167", "1 167")."""
-    return format_number(value)
+    return catalogue.format_number(value)
 
 
 @bp.app_template_filter("pct")
 def pct(value: Fraction | float | None) -> str:
     """A rate as a percentage in the interface language, to a tenth at most, a half rounded up
     ("86%", "90.2 %"; 92.25% → "92.3%")."""
-    return "—" if value is None else format_percent(rounded(value, 3), "#,##0.#%")
+    return _percent(value, get_locale())
 
 
-def filter_form(visible_to=None) -> ReportFilterForm:
-    """The report filters from the URL, with the choices this database offers; over one
-    user's own cases (``visible_to``), the only volunteer to choose is that user: other
-    people's emails are not theirs to list."""
-    users = [visible_to] if visible_to is not None else all_users()
-    form = ReportFilterForm(
-        request.args,
-        regions=regions_in_use(),
-        citizenships=citizenships_in_use(),
-        volunteers=[(u.id, u.email) for u in users],
-    )
-    form.validate()
-    return form
+@lru_cache(maxsize=4096)  # the same rate in the same language is the same text, for anyone
+def _percent(value: Fraction | float | None, locale: Locale) -> str:
+    return "—" if value is None else format_percent(rounded(value, 3), "#,##0.#%", locale=locale)
 
 
 def _presets(today: date) -> list[tuple[str, dict]]:
@@ -96,9 +89,19 @@ def _rate_text(row, label: str) -> str:
     )
 
 
-def _dashboard(template: str, visible_to=None, **extra):
-    today = dates.today()
-    form = filter_form(visible_to)
+def _dashboard(template: str):
+    """The dashboard (or a user's summary): its body rendered again only when something it
+    shows changed (app/rendered.py); the page around it is made for each request."""
+    body, status = remembered_body(template, lambda: _body(template, dates.today()))
+    return render_template(template, body=body), status
+
+
+def _body(template: str, today: date) -> tuple[str, int]:
+    """The body of ``template`` (its ``_``-partial), and the status its filters give."""
+    visible_to = current_user if template == SUMMARY else None
+    extra = {"workload": workload(today)} if template == DASHBOARD else {}
+    users = [visible_to] if visible_to is not None else all_users()
+    form = report_filter_form(request.args, visible_to, users)
     period, filters = form.period(), form.report_filters(visible_to=visible_to)
     rows, known = report_rows(period, filters)
     labels = {k: str(v) for k, v in CASE_TYPES.items()} | {"all": _("all case types")}
@@ -112,7 +115,7 @@ def _dashboard(template: str, visible_to=None, **extra):
         ),
         _("a year or more"),
     ]
-    emails = {u.id: u.email for u in ([visible_to] if visible_to is not None else all_users())}
+    emails = {u.id: u.email for u in users}
     context = {
         "form": form,
         "rows": rows,
@@ -155,21 +158,29 @@ def _dashboard(template: str, visible_to=None, **extra):
         "min_decided": MIN_DECIDED,
         **extra,
     }
-    return render_template(template, **context), form_status(form)
+    partial = template.replace("reports/", "reports/_")
+    return render_template(partial, **context), form_status(form)
+
+
+@bp.context_processor
+def comparison_codes() -> dict:
+    """The comparison codes (``metrics.BELOW``…), so that the report's sentences test them by
+    name and never spell them again."""
+    return {"comparisons": metrics}
 
 
 @bp.route("/dashboard")
 @roles(*STAFF)
 def dashboard():
     """The organisation's outcomes next to the published benchmarks, and who carries what."""
-    return _dashboard("reports/dashboard.html", workload=workload(dates.today()))
+    return _dashboard(DASHBOARD)
 
 
 @bp.route("/summary")
 @roles(*EVERYONE)
 def summary():
     """A user's own cases: the same figures, over only the cases they can see."""
-    return _dashboard("reports/summary.html", visible_to=current_user)
+    return _dashboard(SUMMARY)
 
 
 @bp.route("/admin/benchmarks")

@@ -8,8 +8,8 @@ from app.errors import RuleViolation
 from app.extensions import db
 from app.forms_base import form_status, show_refusal
 from app.security.forms import RetentionForm
-from app.security.queries import retention_days
-from app.security.services import retention_due, set_retention
+from app.security.queries import retention_days, retention_due
+from app.security.services import set_retention
 
 bp = Blueprint("security", __name__, url_prefix="/admin")
 

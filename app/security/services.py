@@ -1,21 +1,20 @@
 """Less data kept: the retention rule, and erasing a client's identifying data. Each write takes
 the acting user and is audited; the caller commits."""
 
-from datetime import date, timedelta
+from datetime import date
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from app.audit.services import acting
 from app.auth.models import User
-from app.cases.models import Case
+from app.clients.matching import search_digests
 from app.clients.models import Client, ClientIndex
-from app.clients.services import search_digests
 from app.crypto import ORGANISATION_KEY_CONTEXT, Keys, check_value, keys, unwrap, wrap
 from app.errors import RuleViolation
 from app.extensions import db
-from app.security.models import KeyCheck, OrganisationKey
-from app.security.queries import settings
+from app.security.models import KeyCheck, OrganisationKey, Setting
+from app.security.queries import retention_due
 
 SEALED_CLIENT_COLUMNS = (
     "_full_name",
@@ -27,6 +26,25 @@ SEALED_CLIENT_COLUMNS = (
     "_safe_contact",
 )
 RETENTION_MIN, RETENTION_MAX = 30, 3650
+
+
+def settings() -> Setting:
+    """The settings row (made with defaults when missing; the caller commits)."""
+    row = db.session.get(Setting, 1)
+    if row is None:
+        row = Setting(id=1)
+        db.session.add(row)
+    return row
+
+
+def record_key_check() -> None:
+    """Write the check row that later starts verify the keys against (the keys must be this
+    database's: ``queries.check_keys`` first). Done once, at the first request or command after
+    the database was made; the caller commits."""
+    if db.session.get(KeyCheck, 1) is None:
+        sealed, digest = check_value(keys())
+        db.session.add(KeyCheck(id=1, sealed=sealed, index_digest=digest))
+        db.session.flush()
 
 
 def set_retention(days: int | None, by: User) -> None:
@@ -42,34 +60,6 @@ def set_retention(days: int | None, by: User) -> None:
         )
     settings().retention_days = days
     db.session.flush()
-
-
-def retention_due(today: date, days: int) -> list[int]:
-    """Clients whose data the rule erases now: not erased yet, no open case, and their last
-    case closed (or, with no case, the client added) more than ``days`` days ago."""
-    cutoff = today - timedelta(days=days)
-    open_cases = sa.select(Case.client_id).where(Case.is_open)
-    last_closed = (
-        sa.select(Case.client_id, sa.func.max(Case.closed_on).label("closed_on"))
-        .group_by(Case.client_id)
-        .subquery()
-    )
-    query = (
-        sa.select(Client.id)
-        .outerjoin(last_closed, last_closed.c.client_id == Client.id)
-        .where(
-            Client.erased_on.is_(None),
-            Client.id.not_in(open_cases),
-            sa.or_(
-                last_closed.c.closed_on < cutoff,
-                sa.and_(
-                    last_closed.c.closed_on.is_(None), sa.func.date(Client.created_at) < cutoff
-                ),
-            ),
-        )
-        .order_by(Client.id)
-    )
-    return list(db.session.execute(query).scalars())
 
 
 def erase_client(client: Client, today: date, by: User | None) -> None:

@@ -10,14 +10,20 @@ Revises: 0006
 Created: 2026-11-21
 """
 
+import hashlib
+import hmac
+import re
+import secrets
+import unicodedata
 from datetime import date
 
 import sqlalchemy as sa
 from alembic import op
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from flask import current_app
 
-# Sealing needs the app's keys and the same functions the app seals with.
-from app.clients.services import search_digests
-from app.crypto import check_value, keys, new_data_key, seal, unseal, unwrap, wrap
+# Sealing needs the app's keys (at run time) and the functions below, frozen here.
 
 revision = "0007"
 down_revision = "0006"
@@ -80,6 +86,205 @@ def _drop_old(table: str, columns) -> None:
     with op.batch_alter_table(table) as batch:
         for column in columns:
             batch.drop_column(f"{column}_old")
+
+
+# --- Frozen from app/crypto.py and app/clients/matching.py as they were when this migration was
+# written, so that a later change to the app cannot change what it does. Only the keys come
+# from the running app (the Keys object it loaded: master, index, key_id).
+VERSION = b"\x01"
+NONCE = 12
+CHECK_TEXT = b"huquq key check"
+
+
+class FrozenKeyError(RuntimeError):
+    """A value that does not open with these keys."""
+
+
+def keys():
+    return current_app.extensions["huquq_keys"]
+
+
+def seal(key: bytes, plaintext: str | None, context: str) -> bytes | None:
+    if plaintext is None:
+        return None
+    nonce = secrets.token_bytes(NONCE)
+    return VERSION + nonce + AESGCM(key).encrypt(nonce, plaintext.encode("utf-8"), context.encode())
+
+
+def unseal(key: bytes, sealed: bytes | None, context: str) -> str | None:
+    if sealed is None:
+        return None
+    return _opened(AESGCM(key), sealed, 1, context).decode()
+
+
+def _opened(aead: AESGCM, sealed: bytes, header: int, context: str) -> bytes:
+    if sealed[0] != VERSION[0]:
+        raise FrozenKeyError("unknown ciphertext version")
+    try:
+        return aead.decrypt(
+            sealed[header : header + NONCE], sealed[header + NONCE :], context.encode()
+        )
+    except InvalidTag:
+        raise FrozenKeyError(f"{context}: cannot be decrypted with this key") from None
+
+
+def wrap(data_key: bytes, context: str, ring=None) -> bytes:
+    ring = ring or keys()
+    nonce = secrets.token_bytes(NONCE)
+    return (
+        VERSION
+        + ring.key_id
+        + nonce
+        + AESGCM(ring.master).encrypt(nonce, data_key, context.encode())
+    )
+
+
+def unwrap(wrapped: bytes, context: str, ring=None) -> bytes:
+    ring = ring or keys()
+    if wrapped[1:5] != ring.key_id:
+        raise FrozenKeyError("this data key was wrapped by another master key")
+    return _opened(AESGCM(ring.master), wrapped, 5, context)
+
+
+def blind(kind: str, token: str, ring=None) -> bytes:
+    ring = ring or keys()
+    return hmac.new(ring.index, f"{kind}:{token}".encode(), hashlib.sha256).digest()[:16]
+
+
+def check_value(ring) -> tuple[bytes, bytes]:
+    return wrap(CHECK_TEXT, "key_check", ring), blind("check", "huquq", ring)
+
+
+def new_data_key() -> bytes:
+    return secrets.token_bytes(32)
+
+
+CYRILLIC = {
+    "а": "a",
+    "б": "b",
+    "в": "v",
+    "г": "g",
+    "д": "d",
+    "е": "e",
+    "ё": "e",
+    "ж": "j",
+    "з": "z",
+    "и": "i",
+    "й": "y",
+    "к": "k",
+    "л": "l",
+    "м": "m",
+    "н": "n",
+    "о": "o",
+    "п": "p",
+    "р": "r",
+    "с": "s",
+    "т": "t",
+    "у": "u",
+    "ф": "f",
+    "х": "h",
+    "ц": "ts",
+    "ч": "ch",
+    "ш": "sh",
+    "щ": "sh",
+    "ъ": "",
+    "ы": "i",
+    "ь": "",
+    "э": "e",
+    "ю": "yu",
+    "я": "ya",
+    # Uzbek, Tajik, Kyrgyz, Kazakh letters
+    "ғ": "g",
+    "қ": "k",
+    "ҳ": "h",
+    "ў": "u",
+    "ӯ": "u",
+    "ӣ": "i",
+    "ҷ": "j",
+    "ң": "n",
+    "ү": "u",
+    "ө": "o",
+    "ә": "a",
+    "һ": "h",
+    "і": "i",
+    "ұ": "u",
+}
+# Latin spellings of the same sounds, longest first.
+LATIN = [
+    ("dzh", "j"),
+    ("kh", "h"),
+    ("zh", "j"),
+    ("dj", "j"),
+    ("gh", "g"),
+    ("sch", "sh"),
+    ("x", "h"),
+    ("q", "k"),
+    ("w", "v"),
+    ("c", "k"),
+    ("y", ""),
+]
+_APOSTROPHES = re.compile(r"[\'’ʻʼ`´]")
+_TO_LATIN = str.maketrans(CYRILLIC)
+_NOT_LATIN = re.compile(r"[^a-z0-9]+")
+_DOUBLED = re.compile(r"([a-z])\1+")
+_WORDS = re.compile(r"[\s,.;/-]+")
+
+
+def skeleton(word: str) -> str:
+    """The spelling-independent form of one word of a name."""
+    text = unicodedata.normalize("NFKC", word).casefold().translate(_TO_LATIN)
+    text = unicodedata.normalize("NFKD", _APOSTROPHES.sub("", text))
+    text = _NOT_LATIN.sub("", text)
+    for latin, sound in LATIN:
+        text = text.replace(latin, sound)
+    return _DOUBLED.sub(r"\1", text)  # doubled letters: Abdullaev = Abdulaev
+
+
+def name_tokens(name: str) -> list[str]:
+    """The skeletons of a name's words (two letters or more), each once."""
+    tokens = []
+    for word in _WORDS.split(name):
+        token = skeleton(word)
+        if (len(token) >= 2 or token.isdigit()) and token not in tokens:
+            tokens.append(token)
+    return tokens
+
+
+def same_name_key(name: str) -> str:
+    """Two written names are the same person's when this is equal: the same words in any
+    spelling and order (a name with no letters at all is compared as written)."""
+    return " ".join(sorted(name_tokens(name))) or " ".join(name.casefold().split())
+
+
+def phone_tokens(phone: str) -> list[str]:
+    """The number's digits, and its last nine (how it is often written without the country
+    code)."""
+    digits = re.sub(r"\D", "", phone)
+    if len(digits) < 5:
+        return []
+    return list(dict.fromkeys([digits, digits[-9:]]))
+
+
+def document_token(number: str) -> str | None:
+    """A passport or document number, letters and digits only, in capitals."""
+    token = re.sub(r"[^0-9A-Za-zА-Яа-яЁё]", "", number).upper()
+    return token or None
+
+
+def search_digests(
+    full_name: str | None, phone: str | None, document: str | None, keys=None
+) -> list:
+    """(kind, digest) pairs a client is found by: each name word, the whole name (words in any
+    order), the phone, the document number. ``keys``: other keys than the app's (rotation)."""
+    pairs = []
+    if full_name:
+        pairs += [("name", blind("name", t, keys)) for t in name_tokens(full_name)]
+        pairs.append(("fullname", blind("fullname", same_name_key(full_name), keys)))
+    if phone:
+        pairs += [("phone", blind("phone", t, keys)) for t in phone_tokens(phone)]
+    if document and (token := document_token(document)):
+        pairs.append(("doc", blind("doc", token, keys)))
+    return pairs
 
 
 def upgrade() -> None:

@@ -48,7 +48,7 @@ def test_volunteer_logs_a_case_and_finds_it_in_the_list(client, volunteer):
 def test_intake_stores_the_phone_normalised(client, volunteer, app):
     reference = _reference(submit(client, "/cases/new", INTAKE))
     with app.app_context():
-        from app.access import load_case_or_404
+        from app.cases.queries import load_case_or_404
         from app.extensions import db
 
         case = load_case_or_404(reference, db.session.merge(volunteer))

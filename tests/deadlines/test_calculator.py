@@ -10,7 +10,7 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
-from app.cases.models import DeadlineRule
+from app.deadlines.models import DeadlineRule
 from app.extensions import db
 from tests.deadlines.test_deadlines import _deadlines
 from tests.helpers import login, submit

@@ -7,8 +7,9 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
-from app.cases.models import Case, Deadline, TimelineEntry
+from app.cases.models import Case, TimelineEntry
 from app.dates import today
+from app.deadlines.models import Deadline
 from app.extensions import db
 from tests.helpers import csrf_field, login, row_counts, submit
 

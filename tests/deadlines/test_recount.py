@@ -7,9 +7,9 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from app.audit.services import acting
-from app.cases.models import Deadline
 from app.cases.workdays import CALENDAR_SOURCE
 from app.dates import today
+from app.deadlines.models import Deadline
 from app.extensions import db
 from app.security.models import Setting
 

@@ -7,8 +7,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from app.csvfiles import CASE_HEADERS
 from app.dates import today
-from app.exports.queries import CASE_HEADERS
 from tests.e2e.conftest import log_in
 
 pytestmark = pytest.mark.browser

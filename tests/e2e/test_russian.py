@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from app.exports.queries import CASE_HEADERS
+from app.csvfiles import CASE_HEADERS
 from tests.e2e.conftest import log_in
 
 pytestmark = pytest.mark.browser

@@ -6,7 +6,7 @@ import os
 import threading
 import time
 
-from app.exports import parts
+from app.exports.engine import parts
 
 # Held by a thread of the test process while an export forks its helpers (see test_parts).
 LOCK = threading.Lock()

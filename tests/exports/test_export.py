@@ -17,21 +17,24 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from app.audit.models import AuditEvent
-from app.cases.models import Case, Deadline
+from app.cases.models import Case
 from app.crypto import Keys, Opener, new_data_key, seal, wrap
-from app.dates import today
-from app.exports.csvfile import (
+from app.csvfiles import (
     FORMULA_SIGNS,
     WHITE_SPACE,
     batched,
-    field,
+    cell,
     guard,
-    plain,
+    need_nothing,
     rows_text,
     text_lines,
     unguard,
 )
-from app.exports.queries import CaseLines, case_export_query, fetched_ahead
+from app.dates import today
+from app.deadlines.models import Deadline
+from app.exports.engine import parts, stream_cases_csv
+from app.exports.engine.fast import CaseLines, fetched_ahead
+from app.exports.queries import case_export_query
 from app.exports.services import export_cases
 from app.extensions import db
 from tests.databases import app_on_fresh_database
@@ -414,6 +417,20 @@ def test_cases_come_in_the_order_they_were_entered(client, coordinator, make):
     assert [r["opened_on"] for r in rows] == ["2025-05-01", "2024-01-15"]
 
 
+def test_in_a_transaction_with_writes_of_its_own_the_door_reads_them_itself(app, make, monkeypatch):
+    """A test's transaction is never committed: helpers could not see its cases, so the door
+    does not use them, and the file holds what this transaction sees — without the fixtures
+    saying anything about helpers."""
+    monkeypatch.setitem(app.config, "HUQUQ_EXPORT_PART_IDS", 1)  # every case a part
+    for region, summary in [("Москва, ЦАО", "=1+1"), ("-юг", "две строки\r\nвторая")]:
+        make.case(region=region, summary=summary)
+    with app.app_context():
+        assert parts.parts_wanted({}, None, 2) == (0, [])
+        plain = b"".join(stream_cases_csv({}, None, False, path="plain")).decode()
+        fast = b"".join(stream_cases_csv({}, None, False, helpers=2)).decode()
+    assert len(_rows(plain.encode())) == 2 and fast == plain
+
+
 def test_a_download_cut_off_midway_is_recorded_and_stops_reading(app):
     _bulk_cases(app, 5_000)  # several batches
     with app.app_context():
@@ -549,11 +566,11 @@ def test_unguard_takes_off_exactly_the_quote_guard_put(text):
 @example(["'x"])
 @example(["\u3000=x"])
 @example(["＠x"])
-def test_plain_cells_are_those_the_writer_leaves_alone(cells):
-    """Plain means every cell is written as it is; the other way round it is cautious only
+def test_cells_that_need_nothing_are_those_the_writer_leaves_alone(cells):
+    """Needing nothing means every cell is written as it is; the other way round it is cautious only
     about a cell that holds a NUL (the mark it puts where a cell starts)."""
-    left_alone = all(field(c) == c and not c.startswith("'") for c in cells)
-    if plain(cells):
+    left_alone = all(cell(c) == c and not c.startswith("'") for c in cells)
+    if need_nothing(cells):
         assert left_alone
     elif not any("\0" in c for c in cells):
         assert not left_alone

@@ -24,7 +24,6 @@ def _app_on_sqlite(tmp_path, busy_timeout_ms: int):
     config = TestConfig(f"sqlite:///{tmp_path / 'recorded.sqlite3'}", tmp_path)
     config.SQLITE_BUSY_TIMEOUT_MS = busy_timeout_ms
     app = create_app(config)
-    app.config["HUQUQ_EXPORT_HELPERS"] = 0
     with app.app_context():
         upgrade()
     try:

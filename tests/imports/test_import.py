@@ -12,8 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.audit.models import AuditEvent
-from app.cases.models import Case, Deadline, TimelineEntry
+from app.cases.models import Case, TimelineEntry
 from app.clients.models import Client
+from app.deadlines.models import Deadline
 from app.exports.services import export_cases
 from app.extensions import db
 from app.imports.services import plan_import, run_import

@@ -7,10 +7,10 @@ import pytest
 import sqlalchemy as sa
 
 from app import create_app
-from app.cases.models import CalendarDay
 from app.cases.services import open_case
 from app.clients.models import Client
 from app.clients.services import create_client
+from app.deadlines.models import CalendarDay
 from app.deadlines.services import add_calendar_day
 from app.extensions import db
 from config import TestConfig
@@ -59,5 +59,26 @@ def test_rotation_keeps_everything_readable_and_findable(tmp_path):
         ).scalar_one()
         assert day.note == "перенос"
     shutil.copy(tmp_path / "old.keys", key_file)
+    with pytest.raises(SystemExit):
+        create_app(TestConfig(url, tmp_path))
+
+
+def test_starting_writes_nothing_and_the_first_request_records_the_keys(tmp_path):
+    """create_app only builds an app: a database without the keys' check row (``db upgrade``
+    writes it) gets it at the first request, and from then on another key file is refused at
+    the start."""
+    with app_on_fresh_database("sqlite", tmp_path, "started") as app:
+        url = app.config["SQLALCHEMY_DATABASE_URI"]
+    before = sa.create_engine(url)
+    with before.begin() as connection:
+        connection.exec_driver_sql("DELETE FROM key_check")
+    started = create_app(TestConfig(url, tmp_path))
+    with before.connect() as connection:
+        assert connection.exec_driver_sql("SELECT count(*) FROM key_check").scalar() == 0
+    assert started.test_client().get("/healthz").status_code == 200
+    with before.connect() as connection:
+        assert connection.exec_driver_sql("SELECT count(*) FROM key_check").scalar() == 1
+    before.dispose()
+    (tmp_path / "huquq.keys").unlink()  # a new key file is made: not this database's
     with pytest.raises(SystemExit):
         create_app(TestConfig(url, tmp_path))

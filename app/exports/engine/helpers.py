@@ -13,7 +13,7 @@ and nothing open but its end of a socket pair and its standard streams. It impor
 helpers' code once (the module of the function a helper runs, and any other the exporting
 process names, such as its database driver) and then only forks, so every helper starts from
 that single-threaded state and shares its pages. A gunicorn worker starts its server as it
-starts (gunicorn.conf.py); anywhere else the first export starts it.
+starts (``prepare_worker``, from gunicorn.conf.py); anywhere else the first export starts it.
 
 A helper gets two pipes and nothing else: it reads its job from one (what to run, its part
 queries, the keys — straight from the exporting process, never through the server, never in a
@@ -49,7 +49,7 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 # Helpers get what they need in their job; the server's environment goes without these.
 SECRETS = frozenset(
     {"HUQUQ_MASTER_KEY", "HUQUQ_INDEX_KEY", "SECRET_KEY", "DATABASE_URL", "HUQUQ_UNLOCK_PASSWORD"}
@@ -98,8 +98,8 @@ def start_helper(work, *args, timeout: float, preload: tuple[str, ...] = ()) -> 
 
 def start_server(preload: tuple[str, ...], timeout: float = 60.0) -> None:
     """Start this process's fork server now, if it is not running, with the modules named in
-    ``preload`` imported (gunicorn.conf.py does, as a worker starts, so that the first export
-    does not wait for it)."""
+    ``preload`` imported (``prepare_worker`` does, as a gunicorn worker starts, so that the
+    first export does not wait for it)."""
     _SERVER.start(preload, timeout)
 
 
@@ -240,10 +240,14 @@ class _Server:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         env = {name: value for name, value in os.environ.items() if name not in SECRETS}
         env["PYTHONPATH"] = os.pathsep.join(filter(None, (str(ROOT), env.get("PYTHONPATH"))))
-        command = f"from app.exports.helpers import serve; serve({theirs.fileno()}, {preload!r})"
+        command = (
+            f"from app.exports.engine.helpers import serve; serve({theirs.fileno()}, {preload!r})"
+        )
         try:
             process = subprocess.Popen(
-                [sys.executable, "-c", command],
+                # -P: the engine from PYTHONPATH (this checkout), not an app in the working
+                # directory (another checkout's, say)
+                [sys.executable, "-P", "-c", command],
                 pass_fds=[theirs.fileno()],
                 stdin=subprocess.DEVNULL,
                 env=env,

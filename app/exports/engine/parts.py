@@ -7,7 +7,7 @@ export is cut into parts by case id; helper processes read and write the parts i
 with a connection of its own, and this process hands the parts on in order. A finished part
 waits in its helper's pipe, at most one per helper, so memory stays flat.
 
-Helpers are forked by a fork server (``app.exports.helpers``), never by this process: a web
+Helpers are forked by a fork server (``helpers``), never by this process: a web
 worker runs threads, and a child forked there can inherit a lock held for ever. Each part must
 come within ``HUQUQ_EXPORT_PART_TIMEOUT`` seconds of being asked for; a helper that does not
 answer in time is killed and the export ends with an error, never a wait for ever.
@@ -27,17 +27,10 @@ import sqlalchemy as sa
 from flask import current_app
 
 from app.auth.models import User
-from app.cases.models import Case
-from app.cases.queries import case_conditions
 from app.crypto import Keys, Opener
-from app.exports.helpers import Helper, Output, start_helper, start_server
-from app.exports.queries import (
-    CaseLines,
-    Statement,
-    case_batches,
-    case_export_query,
-    postgresql_reading,
-)
+from app.exports.engine.fast import CaseLines, Statement, postgresql_reading
+from app.exports.engine.helpers import Helper, Output, start_helper, start_server
+from app.exports.queries import case_id_bounds
 from app.extensions import db
 
 PART_IDS = 2_500  # case ids a part covers: half a megabyte of lines
@@ -74,48 +67,44 @@ def prepare_helpers(app) -> None:
 
 def part_ranges(filters: dict, viewer: User | None, size: int) -> list[tuple[int, int]]:
     """Consecutive id ranges, ``size`` ids each, from the first case the export may hold to the
-    last (read from the index, not the rows)."""
-    bounds = sa.select(sa.func.min(Case.id), sa.func.max(Case.id)).where(
-        *case_conditions(filters, viewer)
-    )
-    first, last = db.session.execute(bounds).one()
+    last."""
+    first, last = case_id_bounds(filters, viewer)
     if first is None:
         return []
     return [(start, min(start + size - 1, last)) for start in range(first, last + 1, size)]
 
 
-def parts_wanted(filters: dict, viewer: User | None) -> tuple[int, list[tuple[int, int]]]:
+def parts_wanted(
+    filters: dict, viewer: User | None, helpers: int | None = None
+) -> tuple[int, list[tuple[int, int]]]:
     """Helpers and id ranges for this export, or (0, []) when one process will do: one
-    processor, a database in memory, or too few cases to be worth it."""
-    helpers = helpers_wanted()
-    if not helpers or not db.engine.url.database or db.engine.url.database == ":memory:":
+    processor (or ``helpers`` below 2), a database in memory, helpers that could not read what
+    this transaction reads, or too few cases to be worth it."""
+    helpers = helpers_wanted() if helpers is None else (helpers if helpers >= 2 else 0)
+    url = db.engine.url
+    if not helpers or not url.database or url.database == ":memory:":
+        return 0, []
+    if not _helpers_see_what_this_reads(db.session.connection()):
         return 0, []
     size = int(current_app.config.get("HUQUQ_EXPORT_PART_IDS") or PART_IDS)
     ranges = part_ranges(filters, viewer, size)
     return (helpers, ranges) if len(ranges) >= 2 else (0, [])
 
 
-def written_cases(
-    filters: dict, viewer: User | None, identified: bool
-) -> Iterator[tuple[int, bytes]]:
-    """(rows, lines) of the cases export, a batch or a part at a time: in parts by helper
-    processes when the export is long and there are processors for them, else here, batch by
-    batch."""
-    helpers, ranges = parts_wanted(filters, viewer)
-    if helpers:
-        query = case_export_query(filters, viewer, identified, part=True)
-        yield from text_in_parts(query, ranges, identified, helpers)
-        return
-    write = CaseLines(Opener(), identified)
-    batches = case_batches(case_export_query(filters, viewer, identified))
-    try:
-        for batch in batches:
-            yield len(batch), write(batch).encode()
-    finally:
-        batches.close()
+def _helpers_see_what_this_reads(connection) -> bool:
+    """Whether helpers, with connections of their own, would read what this connection's
+    transaction reads: not if it may hold writes of its own, not yet committed (a savepoint
+    inside someone's transaction, as in the tests; on PostgreSQL, any transaction that has
+    written). The cases export reads in a transaction of its own that has written nothing."""
+    if connection.in_nested_transaction():
+        return False
+    if connection.dialect.name == "postgresql":
+        written = connection.exec_driver_sql("SELECT pg_current_xact_id_if_assigned()").scalar()
+        return written is None
+    return True
 
 
-def text_in_parts(
+def written_in_parts(
     query: sa.Select, ranges: list[tuple[int, int]], identified: bool, helpers: int
 ) -> Iterator[tuple[int, bytes]]:
     """(rows, lines) of ``query`` (a ``case_export_query`` for parts) for each range of case
@@ -130,7 +119,7 @@ def text_in_parts(
     connection = db.session.connection()
     compiled = Statement(query, connection.dialect)
     target = target_of(connection)
-    ring: Keys = current_app.extensions["huquq_keys"]
+    keys: Keys = current_app.extensions["huquq_keys"]
     timeout, preload = part_timeout(), _driver_modules(connection.dialect.name)
     if target[0] == "sqlite":
         # Helpers read from moments of their own: this read is over, so it keeps nothing in
@@ -141,7 +130,7 @@ def text_in_parts(
     try:
         for k in range(helpers):
             params = [compiled.params(first=first, last=last) for first, last in ranges[k::helpers]]
-            job = (target, ring, identified, compiled.sql, params)
+            job = (target, keys, identified, compiled.sql, params)
             started.append(start_helper(_help, *job, timeout=timeout, preload=preload))
         for index in range(len(ranges)):
             yield started[index % helpers].received(timeout)
@@ -161,7 +150,7 @@ def target_of(connection) -> tuple:
     return ("postgresql", conninfo, snapshot)
 
 
-def _help(out: Output, target: tuple, ring: Keys, identified: bool, sql: str, parts: list):
+def _help(out: Output, target: tuple, keys: Keys, identified: bool, sql: str, parts: list):
     """A helper process: reads each of its parts (the parameters of ``sql``) with a connection
     of its own, and sends its rows and lines to ``out``; an error is sent instead, and ends
     its work."""
@@ -170,7 +159,7 @@ def _help(out: Output, target: tuple, ring: Keys, identified: bool, sql: str, pa
         driver = connect(target)
         # PostgreSQL's rows in binary form: the sealed columns arrive as bytes, not as hex.
         read = partial(driver.execute, binary=True) if target[0] == "postgresql" else driver.execute
-        write = CaseLines(Opener(ring), identified)
+        write = CaseLines(Opener(keys), identified)
         for params in parts:
             # A part is small: read in one go (no cursor, one round trip).
             rows = read(sql, params).fetchall()

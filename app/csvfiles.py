@@ -1,5 +1,6 @@
-"""The one CSV writer: UTF-8 with a byte-order mark, comma separated, a header row, dates as
-YYYY-MM-DD, empty cells for none, and SPEC's formula guard.
+"""The CSV rule, once for every file the app writes or reads: the columns of the cases file
+(export and import), and the one writer: UTF-8 with a byte-order mark, comma separated, a
+header row, dates as YYYY-MM-DD, empty cells for none, and SPEC's formula guard.
 
 A cell that starts with =, +, -, @, a tab or a carriage return is written with a leading ' so
 that no spreadsheet runs it as a formula; import removes that one ' again (``unguard``). So is a
@@ -19,6 +20,20 @@ from datetime import date, datetime
 
 from flask import Response, stream_with_context
 
+# SPEC's columns of the cases file, in its order: what an export writes and an import reads.
+CASE_HEADERS = (
+    "reference",
+    "case_type",
+    "opened_on",
+    "region",
+    "client_name",
+    "citizenship",
+    "assigned_to",
+    "outcome",
+    "closed_on",
+    "next_deadline",
+    "summary",
+)
 BOM = "\ufeff"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # =, +, - and @, and every character whose NFKC form is one of them (tests/exports check this).
@@ -53,12 +68,12 @@ def unguard(text: str) -> str:
     return text[1:] if text.startswith("'") and _formula_like(text[1:]) else text
 
 
-# A cell holding one of these is quoted. field spells them out: four searches for one
+# A cell holding one of these is quoted. ``cell`` spells them out: four searches for one
 # character each cost less than one search for any of them.
 _QUOTED = '",\r\n'
 
 
-def field(text: str | None) -> str:
+def cell(text: str | None) -> str:
     """One cell as written: empty for none, guarded, quoted where it must be."""
     if not text:
         return ""
@@ -71,7 +86,8 @@ def field(text: str | None) -> str:
     return text
 
 
-def _text(value) -> str | None:
+def text_of(value) -> str | None:
+    """A value as its cell's text: dates as YYYY-MM-DD, none as None."""
     if value is None or isinstance(value, str):
         return value
     return value.isoformat() if isinstance(value, date | datetime) else str(value)
@@ -79,12 +95,12 @@ def _text(value) -> str | None:
 
 def lines(headers: Iterable[str], rows: Iterable[Iterable], batch: int = 500) -> Iterator[str]:
     """The file for rows of any values (dates, numbers, text, None)."""
-    return text_lines(headers, batched(([_text(v) for v in row] for row in rows), batch))
+    return text_lines(headers, batched(([text_of(v) for v in row] for row in rows), batch))
 
 
 def header(headers: Iterable[str]) -> str:
     """The file's first chunk: the BOM and the header row."""
-    return BOM + ",".join(map(field, headers)) + "\r\n"
+    return BOM + ",".join(map(cell, headers)) + "\r\n"
 
 
 def text_lines(headers: Iterable[str], batches: Iterable[list]) -> Iterator[str]:
@@ -98,7 +114,7 @@ def text_lines(headers: Iterable[str], batches: Iterable[list]) -> Iterator[str]
 
 def rows_text(rows: list) -> str:
     """A batch of rows of text-or-None cells, each line ending with a line break."""
-    written = [",".join(map(field, row)) for row in rows]
+    written = [",".join(map(cell, row)) for row in rows]
     written.append("")  # the last line ends with a line break too
     return "\r\n".join(written)
 
@@ -107,11 +123,11 @@ def _any_of(characters) -> str:
     return f"[{re.escape(''.join(sorted(characters)))}]"
 
 
-# After the \0 that ``plain`` puts before each cell: a start the guard acts on, or a '.
+# After the \0 that ``need_nothing`` puts before each cell: a start the guard acts on, or a '.
 _GUARDED_START = re.compile(f"\0(?:['\t\r]|{_any_of(WHITE_SPACE)}*{_any_of(FORMULA_SIGNS)})")
 
 
-def plain(cells: Iterable[str]) -> bool:
+def need_nothing(cells: Iterable[str]) -> bool:
     """True when none of these cells needs anything from the writer, so they can be written as
     they are: a few searches over many cells (codes, references) instead of a check per cell.
     It is cautious: a cell the guard might change (any that starts with '), or one holding a
