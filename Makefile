@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run serve test lint bench bench-pages loadtest loginflood install install-dev messages clean
+.PHONY: run serve test test-fast lint bench bench-pages loadtest loginflood install install-dev messages clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -45,10 +45,20 @@ serve: install
 	$(FLASK) db upgrade
 	$(BIN)/gunicorn --config gunicorn.conf.py wsgi:app
 
-## test: install, make sure a browser is there, run the whole suite
+# Tests run in parallel with pytest-xdist, WORKERS at once (each with its own databases, ports
+# and instance folders); tests sharing a browser or a served instance stay on one worker
+# (tests/parallel.py).
+WORKERS ?= 2
+PYTEST := $(BIN)/python -m pytest -n $(WORKERS)
+
+## test: install, make sure a browser is there, run the whole suite (what CI runs)
 test: install-dev
 	scripts/ensure-chromium
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(PYTEST) $(PYTEST_ARGS)
+
+## test-fast: the inner loop: everything but the browser and the slow served tests
+test-fast: install-dev
+	$(PYTEST) -m "not browser and not slow" $(PYTEST_ARGS)
 
 ## bench: speed against baselines measured in the same run (CASES=…, BENCH_DATABASE_URL=…)
 bench: install-dev

@@ -10,6 +10,7 @@ from flask_sqlalchemy.session import Session
 from app import models_base
 from app.audit.queries import forget_figures
 from app.extensions import db
+from tests import parallel
 from tests.databases import BACKENDS, app_on_fresh_database
 from tests.factories import Factories
 
@@ -70,6 +71,23 @@ def client(app):
 @pytest.fixture
 def make(app) -> Factories:
     return Factories(app)
+
+
+def pytest_configure(config):
+    parallel.start(config)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests that drive the browser are marked so, whether or not their module says it."""
+    for item in items:
+        if "browser" in item.fixturenames:
+            item.add_marker(pytest.mark.browser)
+    parallel.plan(config, items)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    return parallel.scheduler(config, log)
 
 
 def pytest_terminal_summary(terminalreporter):

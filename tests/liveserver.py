@@ -3,8 +3,11 @@ made by the command line (migrations, users, demo cases), gunicorn serving it on
 port, and a person who visits it without a browser."""
 
 import http.cookiejar
+import itertools
 import os
+import random
 import re
+import shutil
 import socket
 import ssl
 import subprocess
@@ -21,10 +24,33 @@ ROOT = Path(__file__).resolve().parents[1]
 TOKEN = re.compile(r'name="(csrf_token|client-csrf_token)"[^>]*value="([^"]+)"')
 
 
+def _ports() -> range:
+    """The ports this process may serve on: HUQUQ_TEST_PORTS ("low-high", default 20000-29999,
+    below Linux's ephemeral range, so no outgoing connection holds one), split evenly among
+    pytest-xdist's workers so that two workers never pick the same port."""
+    low, high = (int(n) for n in os.environ.get("HUQUQ_TEST_PORTS", "20000-29999").split("-"))
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+    share = (high - low + 1) // workers
+    return range(low + worker * share, low + (worker + 1) * share)
+
+
+_PORTS = _ports()
+_next_port = itertools.count(random.randrange(len(_PORTS)))
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port of this process's share that nothing listens on now; each call takes the next
+    one, so a server just stopped does not lend its port to the next."""
+    for _ in range(len(_PORTS)):
+        port = _PORTS[next(_next_port) % len(_PORTS)]
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {_PORTS}")
 
 
 def flask_command(env: dict, *args: str, stdin: str | None = None) -> None:
@@ -40,16 +66,30 @@ def flask_command(env: dict, *args: str, stdin: str | None = None) -> None:
     )
 
 
-def prepare(folder: Path, users: dict[str, str], password: str, cases: int, seed: int) -> dict:
-    """Migrate a new SQLite database in ``folder``, create ``users`` (email → role) and seed
-    ``cases`` demo cases; the environment that serves it is returned."""
+def prepare(
+    folder: Path,
+    users: dict[str, str],
+    password: str,
+    cases: int,
+    seed: int,
+    copied: bool = False,
+) -> dict:
+    """Migrate a new SQLite database in ``folder`` (``flask db upgrade``; or, ``copied``, copy
+    the test process's migrated template and its key file there), create ``users`` (email →
+    role) and seed ``cases`` demo cases; the environment that serves it is returned."""
     env = {
         **os.environ,
         "HUQUQ_INSTANCE": str(folder),
         "DATABASE_URL": f"sqlite:///{folder / 'live.sqlite3'}",
     }
+    if copied:
+        from tests.databases import fresh_database, migrated_template
 
-    flask_command(env, "db", "upgrade")
+        template = migrated_template("sqlite")
+        shutil.copy2(template.keys, folder / "huquq.keys")
+        fresh_database("sqlite", folder, "live", template.url)
+    else:
+        flask_command(env, "db", "upgrade")
     for email, role in users.items():
         flask_command(env, "users", "create", email, "--role", role, stdin=password + "\n")
     flask_command(env, "demo", "seed", "--cases", str(cases), "--seed", str(seed))

@@ -98,6 +98,7 @@ def test_phone_viewport_is_declared(client):
     )
 
 
+@pytest.mark.slow  # three processes that each start the app
 def test_a_web_worker_loads_migrations_and_password_word_lists_only_when_used(tmp_path):
     """Alembic and zxcvbn's word lists are over 20 MB that a worker serving pages needs only
     to migrate or to judge a new password: they are imported then, not at start. The `db`

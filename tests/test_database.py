@@ -105,7 +105,11 @@ def test_the_database_its_wal_and_shm_and_the_instance_folder_are_the_owners_onl
     tmp_path, umask_022
 ):
     instance = tmp_path / "instance"
-    with app_on_fresh_database("sqlite", instance, "private") as app, app.app_context():
+    # Not a copy of the template: the file is the one the app itself makes.
+    with (
+        app_on_fresh_database("sqlite", instance, "private", copied=False) as app,
+        app.app_context(),
+    ):
         create_client({"full_name": "Каримов Шерзод", "citizenship": "UZ"}, by=None)
         db.session.commit()
         files = {path.name: _mode(path) for path in instance.glob("private.sqlite3*")}

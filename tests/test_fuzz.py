@@ -368,6 +368,7 @@ def _fuzz(world: World, rule, method: str) -> None:
     no_500()
 
 
+@pytest.mark.slow
 def test_no_route_answers_500_to_hostile_input(app, world):
     routes = [
         (rule, method)

@@ -25,7 +25,7 @@ PASSWORD = "a sturdy test passphrase"
 def instance(tmp_path_factory) -> dict:
     """A SQLite instance with a volunteer and a few demo cases, made by the command line."""
     folder = tmp_path_factory.mktemp("serving")
-    return prepare(folder, {"vol@example.org": "volunteer"}, PASSWORD, cases=3, seed=1)
+    return prepare(folder, {"vol@example.org": "volunteer"}, PASSWORD, cases=3, seed=1, copied=True)
 
 
 def _get(base: str, path: str, headers: dict | None = None) -> http.client.HTTPResponse:
@@ -70,6 +70,7 @@ def _log_settles(log: Path, needle: str, times: int = 1) -> str:
     return text
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("ours", [True, False], ids=["our config", "no config"])
 def test_no_server_banner_whatever_the_config(instance, tmp_path, ours):
     empty = tmp_path / "empty.conf.py"
@@ -81,6 +82,7 @@ def test_no_server_banner_whatever_the_config(instance, tmp_path, ours):
             assert response.getheader("Server") is None, (path, response.getheaders())
 
 
+@pytest.mark.slow
 def test_hsts_only_over_https_as_the_proxy_says(instance, tmp_path):
     with serving(instance, tmp_path / "error.log", workers=1) as server:
         plain = _get(server.base, "/login")
@@ -93,6 +95,7 @@ def test_hsts_only_over_https_as_the_proxy_says(instance, tmp_path):
             assert f"{feature}=()" in policy
 
 
+@pytest.mark.slow
 def test_a_login_over_https_behind_the_proxy_is_accepted(instance, tmp_path):
     """Behind the TLS proxy every form post is an HTTPS post, which Flask-WTF refuses without a
     same-origin Referer: the pages must let the browser send one to the app itself."""
@@ -124,6 +127,7 @@ def test_a_login_over_https_behind_the_proxy_is_accepted(instance, tmp_path):
     assert refused.status == 400
 
 
+@pytest.mark.slow
 def test_a_forwarded_https_from_an_untrusted_address_is_not_believed(instance, tmp_path):
     env = {**instance, "FORWARDED_ALLOW_IPS": "192.0.2.1"}  # the proxy is elsewhere
     with serving(env, tmp_path / "error.log", workers=1) as server:
@@ -131,6 +135,7 @@ def test_a_forwarded_https_from_an_untrusted_address_is_not_believed(instance, t
     assert response.getheader("Strict-Transport-Security") is None
 
 
+@pytest.mark.slow
 def test_a_path_with_cr_lf_and_nul_makes_one_escaped_access_log_line(instance, tmp_path):
     access = tmp_path / "access.log"
     options = ("--access-logfile", str(access))
@@ -144,6 +149,7 @@ def test_a_path_with_cr_lf_and_nul_makes_one_escaped_access_log_line(instance, t
     assert "\0" not in text and "\r" not in text
 
 
+@pytest.mark.slow
 def test_the_calendar_secret_is_in_no_gunicorn_log(instance, tmp_path):
     access, errors = tmp_path / "access.log", tmp_path / "error.log"
     options = ("--access-logfile", str(access), "--log-level", "debug")
@@ -159,6 +165,7 @@ def test_the_calendar_secret_is_in_no_gunicorn_log(instance, tmp_path):
     assert token not in text and token not in errors.read_text()
 
 
+@pytest.mark.slow
 def test_the_calendar_secret_is_not_in_the_development_servers_log(instance, tmp_path):
     """``make run`` serves with ``flask run``, whose log line holds the path and query."""
     port, log = free_port(), tmp_path / "run.log"
@@ -224,6 +231,7 @@ def test_escaped_is_one_printable_line():
     assert text.isascii() and text.isprintable()
 
 
+@pytest.mark.slow
 def test_wsgi_entry_point_leaves_other_servers_alone(instance):
     """Imported by ``flask run`` or a script, wsgi.py does not touch gunicorn."""
     done = subprocess.run(

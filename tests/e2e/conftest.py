@@ -27,7 +27,7 @@ def live_server(tmp_path_factory):
     demo cases made by the command line."""
     folder = tmp_path_factory.mktemp("live")
     users = {f"{role}@example.org": role for role in ("volunteer", "coordinator", "admin")}
-    env = prepare(folder, users, PASSWORD, cases=300, seed=2)
+    env = prepare(folder, users, PASSWORD, cases=300, seed=2, copied=True)
     with serving(env, folder / "gunicorn.log", workers=2) as served:
         yield served.base
 

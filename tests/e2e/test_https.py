@@ -50,7 +50,9 @@ def _self_signed(folder):
 @pytest.fixture(scope="module")
 def https_server(tmp_path_factory):
     folder = tmp_path_factory.mktemp("https")
-    env = prepare(folder, {"coord@example.org": "coordinator"}, PASSWORD, cases=3, seed=4)
+    env = prepare(
+        folder, {"coord@example.org": "coordinator"}, PASSWORD, cases=3, seed=4, copied=True
+    )
     with serving(env, folder / "gunicorn.log", workers=1, tls=_self_signed(folder)) as served:
         yield served.base
 

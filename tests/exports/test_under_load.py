@@ -12,7 +12,11 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
+
 from tests.liveserver import Person, prepare, serving
+
+pytestmark = pytest.mark.slow
 
 PASSWORD = "load test passphrase, long enough"
 EXPORTS, CASES = 100, 400
@@ -64,7 +68,8 @@ def _save_notes(person: Person, references: list[str], stop: threading.Event) ->
 
 
 def test_exports_under_load_are_whole_leave_no_helper_and_let_the_wal_shrink(tmp_path):
-    env = prepare(tmp_path, {EXPORTER: "coordinator", STAFF: "coordinator"}, PASSWORD, CASES, 5)
+    users = {EXPORTER: "coordinator", STAFF: "coordinator"}
+    env = prepare(tmp_path, users, PASSWORD, CASES, 5, copied=True)
     env.update(HUQUQ_EXPORT_HELPERS="2", HUQUQ_EXPORT_PART_IDS=str(PART_IDS))
     database = tmp_path / "live.sqlite3"
     wal = Path(f"{database}-wal")
