@@ -15,9 +15,7 @@ of that region (see ``app.cases.regions``).
 from collections.abc import Iterable
 from datetime import date
 from functools import cache
-
-import holidays
-from holidays.countries.russia import RussiaStaticHolidays
+from importlib.metadata import version
 
 from app.cases.regions import region_code
 from app.cases.terms import WorkCalendar
@@ -26,18 +24,23 @@ from app.dates import CASE_DATES_FROM, CASE_DATES_TO
 YEARS = range(CASE_DATES_FROM.year, CASE_DATES_TO.year + 1)
 # What the open deadlines were last counted with (``Setting.calendar_counted``): when the
 # installed library differs, they are counted again (app.deadlines.services).
-CALENDAR_SOURCE = f"holidays {holidays.__version__}"
+CALENDAR_SOURCE = f"holidays {version('holidays')}"
 
 
 def decree_years() -> range:
     """The years whose decree the installed library carries: from its first year to the year of
     the last decree in its data (a later year gets only the fixed holidays)."""
+    import holidays  # imported when first needed: with every country's rules it takes 19 MB
+    from holidays.countries.russia import RussiaStaticHolidays
+
     return range(holidays.Russia.start_year, max(RussiaStaticHolidays.special_public_holidays) + 1)
 
 
 @cache
 def library_days(language: str = "ru") -> tuple[dict[date, str], frozenset[date]]:
     """(days off with their names, weekend days made working) for every year a case may hold."""
+    import holidays
+
     russia = holidays.Russia(years=YEARS, language=language)
     return dict(russia), frozenset(russia.weekend_workdays)
 

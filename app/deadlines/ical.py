@@ -8,12 +8,17 @@ Each event carries two reminders: the day before, and on the morning of the day.
 What an event says is only what the caller gives it (app/deadlines/routes.py: the case's
 reference and type) — never a client, never a typed text, never a hearing's place."""
 
+from __future__ import annotations
+
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from icalendar import Alarm, Calendar, Event
+if TYPE_CHECKING:  # the library is imported by the feed itself, when one is asked for
+    from icalendar import Alarm
+
 
 MORNING = time(9, 0)  # the morning reminder, local time
 HEARING_LENGTH = timedelta(hours=1)  # a hearing's length is not known: an hour holds its place
@@ -28,6 +33,8 @@ class FeedEvent:
 
 
 def _alarm(trigger: timedelta, description: str) -> Alarm:
+    from icalendar import Alarm
+
     alarm = Alarm()
     alarm.add("action", "DISPLAY")
     alarm.add("description", description)
@@ -53,6 +60,8 @@ def feed(
     events: Sequence[FeedEvent], name: str, zone: ZoneInfo, now: datetime, language: str
 ) -> bytes:
     """The calendar as bytes (CRLF lines, folded at 75 octets, by the library)."""
+    from icalendar import Calendar, Event  # 9 MB: loaded by the workers that serve a feed
+
     calendar = Calendar()
     calendar.add("prodid", f"-//Huquq//Deadlines//{language.upper()}")
     calendar.add("version", "2.0")
