@@ -54,12 +54,31 @@ def fresh_database(backend: str, folder: Path, name: str, template: str | None =
         server = server.set(drivername="postgresql+psycopg")
     database = "_".join(filter(None, (server.database, WORKER, name)))
     copy = f' TEMPLATE "{make_url(template).database}"' if template else ""
-    engine = sa.create_engine(server, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
+    with _maintenance(server) as conn:
         conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
         conn.exec_driver_sql(f'CREATE DATABASE "{database}"{copy}')
-    engine.dispose()
     return server.set(database=database).render_as_string(hide_password=False)
+
+
+@contextmanager
+def _maintenance(server):
+    """A connection that may create and drop databases: to the server's ``postgres`` database,
+    so that TEST_DATABASE_URL may name one that does not exist yet (its name is only the
+    prefix of the tests' own), else to the one it names."""
+    for name in ("postgres", server.database):
+        engine = sa.create_engine(server.set(database=name), isolation_level="AUTOCOMMIT")
+        try:
+            conn = engine.connect()
+        except sa.exc.OperationalError:
+            engine.dispose()
+            continue
+        try:
+            yield conn
+        finally:
+            conn.close()
+            engine.dispose()
+        return
+    raise RuntimeError(f"no database to connect to on {server.host}:{server.port}")
 
 
 def migrated_template(backend: str) -> Template:
