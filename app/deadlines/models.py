@@ -184,3 +184,14 @@ class Deadline(CreatedAtMixin, db.Model):
     @property
     def status_label(self) -> str:
         return str(DEADLINE_STATUSES[self.status])
+
+
+def next_open_deadline(case_id) -> sa.ScalarSelect:
+    """The day of the earliest open deadline of the case whose id is ``case_id`` (a column of
+    the enclosing query): SPEC's ``next_deadline``. (A whole export reads the same from the
+    index on open deadlines by case, grouped once: ``exports.queries.case_export_query``.)"""
+    return (
+        sa.select(sa.func.min(Deadline.due_on))
+        .where(Deadline.case_id == case_id, Deadline.is_open)
+        .scalar_subquery()
+    )

@@ -8,7 +8,7 @@ from app.auth.models import User
 from app.cases.models import Case
 from app.cases.queries import case_conditions
 from app.clients.models import Client
-from app.deadlines.models import Deadline
+from app.deadlines.models import Deadline, next_open_deadline
 from app.extensions import db
 
 
@@ -98,13 +98,8 @@ def case_id_bounds(filters: dict, user: User | None) -> tuple[int | None, int | 
 def cases_to_export(filters: dict, user: User | None) -> sa.Select:
     """The same cases as ``case_export_query``, in the same order, as the models have them:
     each case with its client, the assignee's email and the earliest open deadline's day."""
-    next_deadline = (
-        sa.select(sa.func.min(Deadline.due_on))
-        .where(Deadline.case_id == Case.id, Deadline.is_open)
-        .scalar_subquery()
-    )
     return (
-        sa.select(Case, Client, User.email, next_deadline.label("next_deadline"))
+        sa.select(Case, Client, User.email, next_open_deadline(Case.id).label("next_deadline"))
         .join(Client, Client.id == Case.client_id)
         .outerjoin(User, User.id == Case.assigned_to_id)
         .where(*case_conditions(filters, user))

@@ -10,7 +10,7 @@ from app.auth.models import User
 from app.cases.models import Case
 from app.clients.models import Client, ClientIndex
 from app.crypto import Opener, seal_context
-from app.deadlines.models import Deadline
+from app.deadlines.models import next_open_deadline
 from app.extensions import db
 
 CHUNK = 2000  # values per IN (...): well under every database's limit
@@ -72,12 +72,7 @@ def clients_by_name_digest(digests: set[bytes]) -> dict[tuple[bytes, str], int]:
 def cases_by_reference(references: set[str]) -> dict[str, SimpleNamespace]:
     """The cases these references name, with what a row is compared against (``CASE_VALUES``,
     the summary opened; the earliest open deadline; the client's name as its keyed hash)."""
-    next_deadline = (
-        sa.select(sa.func.min(Deadline.due_on))
-        .where(Deadline.case_id == Case.id, Deadline.is_open)
-        .scalar_subquery()
-        .label("next_deadline")
-    )
+    next_deadline = next_open_deadline(Case.id).label("next_deadline")
     name = sa.orm.aliased(ClientIndex)
     columns = [getattr(Case, n) for n in CASE_VALUES if n not in ("next_deadline", "summary")]
     found, opener = {}, Opener()
