@@ -224,7 +224,24 @@ class Case(CreatedAtMixin, db.Model):
         return f"<Case {self.reference}>"
 
 
-class TimelineEntry(CreatedAtMixin, db.Model):
+class SealedByItsCase:
+    """A row of a case whose typed texts are sealed with the case's client key, bound to its
+    table, column and the case's reference. The case comes first when it is made: the texts
+    given with it are sealed as they are set."""
+
+    def __init__(self, **fields) -> None:
+        super().__init__(case=fields.pop("case", None))
+        for name, value in fields.items():
+            setattr(self, name, value)
+
+    def sealing_key(self) -> bytes | None:
+        return self.case.sealing_key() if self.case is not None else None
+
+    def seal_context(self, name: str) -> str:
+        return seal_context(self.__tablename__, name, self.case.reference)
+
+
+class TimelineEntry(SealedByItsCase, CreatedAtMixin, db.Model):
     __tablename__ = "timeline_entries"
     __audited__ = True
     SEALED_TEXTS = ("body", "court", "room")
@@ -254,18 +271,6 @@ class TimelineEntry(CreatedAtMixin, db.Model):
 
     case = relationship("Case", back_populates="entries")
     created_by = relationship("User")
-
-    def __init__(self, **fields) -> None:
-        """The case comes first: the text is sealed with its client's key."""
-        super().__init__(case=fields.pop("case", None))
-        for name, value in fields.items():
-            setattr(self, name, value)
-
-    def sealing_key(self) -> bytes | None:
-        return self.case.sealing_key() if self.case is not None else None
-
-    def seal_context(self, name: str) -> str:
-        return seal_context("timeline_entries", name, self.case.reference)
 
     @property
     def kind_label(self) -> str:

@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.cases.models import CASE_TYPES, NAME_MAX
+from app.cases.models import CASE_TYPES, NAME_MAX, SealedByItsCase
 from app.cases.terms import TERM_LETTERS
 from app.crypto import Sealed, organisation_key, seal_context
 from app.extensions import db
@@ -121,7 +121,7 @@ class CalendarDay(db.Model):
         return seal_context("calendar_days", name, self.day.isoformat())
 
 
-class Deadline(CreatedAtMixin, db.Model):
+class Deadline(SealedByItsCase, CreatedAtMixin, db.Model):
     """A date by which something must be done in a case: from a rule, typed in, or imported.
     It is open until it is met or missed; a court may extend it, or restore a missed one."""
 
@@ -153,18 +153,6 @@ class Deadline(CreatedAtMixin, db.Model):
 
     case = relationship("Case", back_populates="deadlines")
     rule = relationship("DeadlineRule")
-
-    def __init__(self, **fields) -> None:
-        """The case comes first: the texts are sealed with its client's key."""
-        super().__init__(case=fields.pop("case", None))
-        for name, value in fields.items():
-            setattr(self, name, value)
-
-    def sealing_key(self) -> bytes | None:
-        return self.case.sealing_key() if self.case is not None else None
-
-    def seal_context(self, name: str) -> str:
-        return seal_context("deadlines", name, self.case.reference)
 
     @property
     def shown_title(self) -> str:
