@@ -56,6 +56,7 @@ LAYERS = (
             "app.access",
             "app.catalogue",
             "app.csvfiles",
+            "app.translations",
         ),
     ),
     ("audit", ("app.audit", "app.rendered")),
@@ -176,7 +177,13 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     from app.auth.hooks import select_locale
     from app.auth.models import LOCALES
+    from app.translations import compiled_catalogues
 
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(
+        compiled_catalogues(
+            Path(app.config["BABEL_TRANSLATION_DIRECTORIES"]), Path(app.instance_path)
+        )
+    )
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.globals.update(get_locale=get_locale, locales=LOCALES)
     install_audit(FlaskSession)
